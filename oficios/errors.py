@@ -1,0 +1,90 @@
+"""The package's exceptions: one base class, one subclass per thing a user can fix.
+
+Library code raises these; only the CLI turns them into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class OficiosError(Exception):
+    """A problem the user can fix; `str()` is one line that says where and what to do.
+
+    `file`, `row` and `column` locate the problem; None means "not applicable"
+    (a missing column has no row, a missing file has neither).
+    `row` counts lines as a spreadsheet shows them: the header is row 1; `line` is a line
+    of a text file such as a template.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        self.line = line
+        self.hint = hint
+        super().__init__(self.format())
+
+    def location(self) -> str:
+        """Where the problem is, e.g. `roster.csv, row 7, column 'cut'` ('' if unknown)."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        return ", ".join(parts)
+
+    def format(self) -> str:
+        """The one-line message shown to the user."""
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class RosterError(OficiosError):
+    """The roster (the list of recipients) cannot be used as it is."""
+
+    exit_code = 2
+
+
+class TemplateError(OficiosError):
+    """The oficio template is missing, malformed or needs data the roster does not give."""
+
+    exit_code = 3
+
+
+class OutputError(OficiosError):
+    """An output file or folder cannot be written."""
+
+    exit_code = 4
+
+
+class ErrorList(OficiosError):
+    """Several problems found at once, so the user can fix them all in one go."""
+
+    def __init__(self, errors: list[OficiosError], summary: str) -> None:
+        self.errors = errors
+        self.exit_code = errors[0].exit_code if errors else 1
+        super().__init__(summary)
+
+    def format(self) -> str:
+        lines = [self.message] + [f"  - {e.format()}" for e in self.errors]
+        return "\n".join(lines)

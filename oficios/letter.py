@@ -1,0 +1,99 @@
+"""A fully merged letter, independent of output format: what both renderers draw.
+
+Everything here is plain data (text already personalized). Renderers must treat every
+string as literal text: nothing in a Letter is ever re-read as markup or template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of text with one formatting; `href` is a link target, None if not a link."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of the body: a sequence of runs."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text for r in self.runs)
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    """A list in the body; each item is a sequence of runs.
+
+    `ordered` lists are numbered from `start`; items of an unordered list carry their own
+    marker in the text when the letter needs one (the seed's "(i)", "(ii)", "(iii)").
+    """
+
+    items: tuple[tuple[Run, ...], ...]
+    ordered: bool = False
+    start: int = 1
+
+
+Block = Paragraph | ListBlock
+
+
+@dataclass(frozen=True)
+class Party:
+    """The DE (sender) or A (addressee) block: a label and its lines, all set in bold."""
+
+    label: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One oficio for one recipient, ready to render.
+
+    `key` is the recipient's identifier (the CUT code) and `slug` an ASCII name fragment;
+    together they make the output file name. `logo` is None when the letterhead is text only.
+    """
+
+    key: str
+    slug: str
+    recipient_name: str
+    numero: str
+    antecedente: str
+    materia: str
+    lugar_fecha: str
+    fecha: dt.date
+    de: Party
+    a: Party
+    body: tuple[Block, ...]
+    closing: tuple[Block, ...]
+    firma: tuple[str, ...]
+    iniciales: str
+    distribucion_titulo: str
+    distribucion: tuple[str, ...]
+    membrete: tuple[str, ...] = ()
+    logo: Path | None = None
+    title: str = ""
+    author: str = ""
+    language: str = "es-CL"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body_text(self) -> str:
+        """The body and closing as plain text, one block per line (for tests and search)."""
+        out = []
+        for block in self.body + self.closing:
+            if isinstance(block, Paragraph):
+                out.append(block.text)
+            else:
+                out.extend("".join(r.text for r in item) for item in block.items)
+        return "\n".join(out)

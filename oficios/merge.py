@@ -1,0 +1,131 @@
+"""Merging: one roster row + the template -> one Letter, with every text personalized.
+
+Merging is cheap and happens for the whole roster before any rendering, so that every
+problem in the data is reported at once and nothing is written when one is found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from oficios import spanish
+from oficios.errors import ErrorList, OficiosError, RosterError, TemplateError
+from oficios.letter import Letter, Paragraph, Party
+from oficios.markdown import BodyParser
+from oficios.roster import Recipient, Roster
+from oficios.slugs import ascii_slug
+from oficios.template import BODY_FILE, METADATA_FILE, OficioTemplate
+
+
+class Merger:
+    """Merges recipients into a template; create once per template, merge many."""
+
+    def __init__(self, template: OficioTemplate) -> None:
+        self.template = template
+        self.body_parser = BodyParser(str(template.folder / BODY_FILE))
+        self.fecha = spanish.format_date(
+            template.fecha, template.formato_fecha, capitalize_month=template.mes_con_mayuscula)
+
+    def context(self, recipient: Recipient, roster_file: object = None) -> dict[str, str]:
+        """The variables a template sees for this recipient."""
+        t = self.template
+        values = {col: "" for col in t.optional_columns}
+        values.update(recipient.values)
+        gender = spanish.normalize_gender(
+            values.get(t.gender_column, ""), file=roster_file, row=recipient.row,
+            column=t.gender_column)
+        values[t.gender_column] = gender
+        values["tratamiento"] = spanish.TRATAMIENTO[gender]
+        values["fecha"] = self.fecha
+        return values
+
+    def merge(self, recipient: Recipient, roster_file: object = None) -> Letter:
+        """The Letter for one recipient; raises RosterError/TemplateError naming the row."""
+        t = self.template
+        ctx = self.context(recipient, roster_file)
+        render = _Renderer(t, ctx, recipient.row)
+        ctx["numero"] = render.one("[oficio] numero")
+        lugar = render.one("[oficio] lugar")
+        closing = render.one("[cierre] despedida")
+        name = recipient.values.get(t.name_column, "")
+        return Letter(
+            key=recipient[t.key_column],
+            slug=ascii_slug(name),
+            recipient_name=name,
+            numero=ctx["numero"],
+            antecedente=render.one("[oficio] antecedente"),
+            materia=render.one("[oficio] materia"),
+            lugar_fecha=f"{lugar}, {self.fecha}" if lugar else self.fecha,
+            fecha=t.fecha,
+            de=Party("DE", render.many("[de] lineas")),
+            a=Party("A", render.many("[a] lineas")),
+            body=self._parse(render.one(BODY_FILE)),
+            closing=self._parse(closing) if closing else (),
+            firma=render.many("[cierre] firma"),
+            iniciales=render.one("[cierre] iniciales"),
+            distribucion_titulo=render.one("[distribucion] titulo"),
+            distribucion=render.many("[distribucion] lineas"),
+            membrete=render.many("[membrete] lineas"),
+            logo=t.logo,
+            title=f"{ctx['numero']} — {name}",
+            author=t.meta.get("oficio", {}).get("autor", ""),
+        )
+
+    def _parse(self, text: str) -> tuple[Paragraph, ...]:
+        return self.body_parser.parse(text)
+
+
+class _Renderer:
+    """Renders the template's compiled texts with one recipient's context."""
+
+    def __init__(self, template: OficioTemplate, ctx: dict[str, str], row: int) -> None:
+        self.template, self.ctx, self.row = template, ctx, row
+
+    def one(self, where: str) -> str:
+        from jinja2 import TemplateError as JinjaError
+
+        try:
+            return self.template.compiled[where].render(self.ctx).strip()
+        except JinjaError as exc:
+            file = self.template.folder / (BODY_FILE if where == BODY_FILE else METADATA_FILE)
+            raise TemplateError(
+                f"cannot render {where} for roster row {self.row}: {exc}", file=file,
+                hint="check the placeholders and filters used there") from None
+
+    def many(self, prefix: str) -> tuple[str, ...]:
+        keys = [k for k in self.template.compiled if k.startswith(prefix + "[")]
+        return tuple(line for line in (self.one(k) for k in keys) if line)
+
+
+def merge_all(template: OficioTemplate, roster: Roster) -> list[Letter]:
+    """Every recipient's Letter, or one error listing every row that cannot be merged."""
+    template.check_columns(roster.columns, roster.path)
+    merger = Merger(template)
+    letters, errors = [], []
+    for recipient in roster.recipients:
+        try:
+            letters.append(merger.merge(recipient, roster.path))
+        except OficiosError as exc:
+            errors.append(exc)
+    _raise_all(errors, roster)
+    _check_unique_slugs(letters, roster)
+    return letters
+
+
+def _raise_all(errors: list[OficiosError], roster: Roster) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ErrorList(errors, f"{roster.path}: {len(errors)} rows cannot be merged; nothing was written")
+
+
+def _check_unique_slugs(letters: Iterable[Letter], roster: Roster) -> None:
+    # File names are <key>-<slug>; keys are unique, so names are too. Kept as a guard
+    # because output files must never overwrite each other.
+    seen: set[str] = set()
+    for letter in letters:
+        name = f"{letter.key}-{letter.slug}"
+        if name in seen:
+            raise RosterError(f"two recipients would share the file name '{name}'",
+                              file=roster.path, hint="make the recipient codes unique")
+        seen.add(name)
