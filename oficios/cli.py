@@ -1,0 +1,152 @@
+"""The command line: `oficios generate`, `check` and `preview`.
+
+The only place where errors become messages and exit codes: a user's mistake prints one
+clear message and exits non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from oficios.errors import OficiosError
+from oficios.output import FORMATS
+from oficios.pipeline import DEFAULT_OUTPUT, DEFAULT_ROSTER, DEFAULT_TEMPLATE, Job
+
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70
+
+
+class UserError(click.ClickException):
+    """An OficiosError shown the click way: 'Error: <message>' and the error's exit code."""
+
+    def __init__(self, error: OficiosError) -> None:
+        super().__init__(error.format())
+        self.exit_code = error.exit_code
+
+
+def reports_errors(command):
+    """Turns the package's errors, Ctrl-C and unexpected failures into messages and exit codes."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except OficiosError as exc:
+            raise UserError(exc) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted: files already finished are complete; no partial file "
+                       "was left behind.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # a bug of ours: say so plainly, without a traceback
+            click.echo(f"Internal error: {type(exc).__name__}: {exc}. Nothing partial was "
+                       "left behind; please report this with the command you ran "
+                       "(set OFICIOS_DEBUG=1 to see the traceback).", err=True)
+            if _debug():
+                raise
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("OFICIOS_DEBUG") == "1"
+
+
+def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise click.BadParameter(
+            f"unknown format {', '.join(unknown) or 'none'}; use pdf, docx or pdf,docx")
+    return formats
+
+
+def _split_only(ctx, param, values: tuple[str, ...]) -> tuple[str, ...] | None:
+    codes = tuple(c.strip() for v in values for c in v.split(",") if c.strip())
+    return codes or None
+
+
+template_option = click.option(
+    "--template", "-t", type=click.Path(path_type=Path), default=DEFAULT_TEMPLATE,
+    show_default=True, help="Template folder (oficio.toml + cuerpo.md).")
+roster_option = click.option(
+    "--roster", "-r", type=click.Path(path_type=Path), default=DEFAULT_ROSTER,
+    show_default=True, help="Roster file (.csv or .xlsx), one row per recipient.")
+output_option = click.option(
+    "--output", "-o", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
+    show_default=True, help="Output root; files go to <output>/<oficio>/<format>/.")
+format_option = click.option(
+    "--format", "formats", default="pdf,docx", show_default=True, callback=_split_formats,
+    help="Formats to produce, comma-separated: pdf, docx.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="oficios")
+def cli() -> None:
+    """Official letters (oficios) merged with a roster, rendered to PDF and DOCX."""
+
+
+@cli.command()
+@template_option
+@roster_option
+@output_option
+@click.option("--only", multiple=True, callback=_split_only, metavar="CUT[,CUT...]",
+              help="Render only these recipients (codes from the roster's key column).")
+@format_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@reports_errors
+def generate(template: Path, roster: Path, output: Path, only, formats, quiet: bool) -> None:
+    """Render one PDF and one DOCX per recipient of the roster."""
+    from oficios import console, pipeline
+
+    job = Job(template=template, roster=roster, output=output, formats=formats, only=only)
+    console.warn_if_slow_pdf(formats, quiet)
+    with console.progress(quiet) as reporter:
+        result = pipeline.generate(job, progress=reporter)
+    console.summary(result, quiet)
+
+
+@cli.command()
+@template_option
+@roster_option
+@reports_errors
+def check(template: Path, roster: Path) -> None:
+    """Check that the roster gives every value the template needs, without rendering."""
+    from oficios import pipeline
+
+    tpl, ros = pipeline.check(template, roster)
+    needed = sorted(tpl.required_variables())
+    click.echo(f"OK: {roster} gives the {len(needed)} values the template {template} uses "
+               f"({', '.join(needed)}) for all {len(ros)} recipients.")
+
+
+@cli.command()
+@click.option("--only", required=True, metavar="CUT", help="The recipient to preview.")
+@template_option
+@roster_option
+@output_option
+@format_option
+@reports_errors
+def preview(only: str, template: Path, roster: Path, output: Path, formats) -> None:
+    """Render one recipient's letter and print where it is."""
+    from oficios import console, pipeline
+
+    job = Job(template=template, roster=roster, output=output, formats=formats, only=(only,))
+    console.warn_if_slow_pdf(formats, quiet=False)
+    result = pipeline.generate(job, kind="preview")
+    for paths in result.files.values():
+        for path in paths:
+            click.echo(str(path))
+
+
+def main() -> None:
+    """Entry point of the `oficios` command."""
+    cli(prog_name="oficios")

@@ -1,0 +1,79 @@
+"""What the CLI shows while it works: progress, warnings and the summary (rich lives here)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+from oficios.pipeline import Progress, Result
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def warn_if_slow_pdf(formats: tuple[str, ...], quiet: bool) -> None:
+    """Says plainly when WeasyPrint will subset fonts without HarfBuzz (much slower)."""
+    if "pdf" not in formats:
+        return
+    from oficios.render_pdf import harfbuzz_subset_available
+
+    if not harfbuzz_subset_available():
+        _console(stderr=True).print(
+            "[yellow]warning:[/] libharfbuzz-subset0 is not installed: PDFs will be about "
+            "2.5x slower to write. Install it (Debian/Ubuntu: apt-get install "
+            "libharfbuzz-subset0) or run `make run`, which installs it when it can.")
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, letter) -> None:
+        pass
+
+
+class _Bar:
+    """A rich progress bar: letters done, letters per second and time left."""
+
+    def __init__(self, bar) -> None:
+        self.bar = bar
+        self.task = None
+
+    def start(self, total: int) -> None:
+        self.task = self.bar.add_task("letters", total=total)
+
+    def advance(self, letter) -> None:
+        self.bar.update(self.task, advance=1)
+
+
+@contextlib.contextmanager
+def progress(quiet: bool) -> Iterator[Progress]:
+    """A progress reporter for `pipeline.generate`; silent when quiet or not on a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield _Silent()
+        return
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress,
+                               ProgressColumn, TextColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class Speed(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed or 0:5.1f} letters/s")
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Speed(),
+               TimeRemainingColumn())
+    with RichProgress(*columns, console=_console(stderr=True), transient=True) as bar:
+        yield _Bar(bar)
+
+
+def summary(result: Result, quiet: bool) -> None:
+    """Letters, files, time and where they are."""
+    if quiet:
+        return
+    counts = ", ".join(f"{len(paths)} {fmt.upper()}" for fmt, paths in result.files.items())
+    _console().print(f"{result.letters} letters ({counts}) in {result.seconds:.1f} s "
+                     f"-> {result.folder}")

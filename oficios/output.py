@@ -1,0 +1,79 @@
+"""Where letters go: output paths and atomic file writes.
+
+Every file is written under a temporary name in its final folder and renamed when complete,
+so a reader never sees a half-written letter and an interrupted run leaves none behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from oficios.errors import OutputError
+from oficios.letter import Letter
+from oficios.slugs import ascii_slug
+
+FORMATS = ("pdf", "docx")
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The folder tree of one oficio's output: <root>/<oficio>/<format>/<key>-<slug>.<format>."""
+
+    root: Path
+    oficio: str
+
+    @classmethod
+    def for_template(cls, root: str | Path, template_name: str) -> OutputLayout:
+        """The layout for a template, its folder named by an ASCII slug of the template's name."""
+        return cls(Path(root).resolve(), ascii_slug(template_name))
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.oficio
+
+    def file_name(self, letter: Letter, fmt: str) -> str:
+        """The letter's file name: an ASCII slug, never a path."""
+        return f"{ascii_slug(letter.key)}-{letter.slug}.{fmt}"
+
+    def path(self, letter: Letter, fmt: str, kind: str | None = None) -> Path:
+        """Where a letter's file goes; `kind` is the sub-folder, None for the format's own."""
+        path = self.folder / (kind or fmt) / self.file_name(letter, fmt)
+        if not path.resolve().is_relative_to(self.folder):
+            raise OutputError(f"file name escapes the output folder: {path}", file=path)
+        return path
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Writes `data` to `path` completely or not at all; returns the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror}", file=path.parent,
+                          hint="choose another folder with --output") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        # Interrupted or failed: the temporary file must not outlive us.
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write: {exc.strerror}", file=path,
+                              hint="check free space and permissions") from None
+        raise
+    return path
+
+
+def remove_partial_files(folder: Path) -> int:
+    """Deletes temporary files a killed run may have left below `folder`; returns how many."""
+    count = 0
+    if folder.is_dir():
+        for tmp in folder.rglob(".*.part"):
+            tmp.unlink(missing_ok=True)
+            count += 1
+    return count

@@ -1,0 +1,106 @@
+"""The PDF renderer: Letter -> HTML (Jinja layout) -> PDF (WeasyPrint).
+
+The only module that imports weasyprint. Fonts and CSS are loaded once per renderer and
+shared by every letter; WeasyPrint may fetch only files inside the template folder and the
+package's assets, so nothing in a template or roster can reach the network or other files.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from oficios.errors import TemplateError
+from oficios.letter import Letter
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+LAYOUT = "oficio.html.j2"
+STYLESHEET = "oficio.css"
+
+
+def harfbuzz_subset_available() -> bool:
+    """Whether WeasyPrint found libharfbuzz-subset (without it, PDFs are ~2.5x slower to write)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from weasyprint.text.ffi import harfbuzz_subset
+    return harfbuzz_subset is not None
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
+
+    class FolderFetcher(URLFetcher):
+        """Fetches local files below the allowed folders and nothing else."""
+
+        def __init__(self, roots: Iterable[Path]) -> None:
+            super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+            self.roots = [Path(r).resolve() for r in roots]
+
+        def fetch(self, url, headers=None):
+            from urllib.parse import unquote, urlsplit
+
+            parts = urlsplit(url)
+            path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
+            if path is None or parts.netloc not in ("", "localhost") or not any(
+                    path.is_relative_to(root) for root in self.roots):
+                raise PermissionError(f"refused to fetch {url}: only files inside "
+                                      f"{', '.join(map(str, self.roots))} may be used")
+            return super().fetch(url, headers)
+
+    return FolderFetcher
+
+
+class PdfRenderer:
+    """Renders Letters to PDF bytes; create once (fonts, CSS, layout), render many."""
+
+    def __init__(self, template_folder: str | Path) -> None:
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        _quiet_weasyprint()
+        self.template_folder = Path(template_folder).resolve()
+        self.fetcher = _fetcher_class()([self.template_folder, ASSETS])
+        self.font_config = FontConfiguration()
+        self.css = CSS(filename=str(ASSETS / STYLESHEET), font_config=self.font_config,
+                       url_fetcher=self.fetcher)
+        env = Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=True,
+                          undefined=StrictUndefined, trim_blocks=False)
+        self.layout = env.get_template(LAYOUT)
+
+    def html(self, letter: Letter) -> str:
+        """The letter as the HTML document WeasyPrint lays out."""
+        return self.layout.render(letter=letter)
+
+    def document(self, letter: Letter, **options):
+        """The laid-out WeasyPrint document of one letter (pages, bookmarks, metadata)."""
+        from weasyprint import HTML
+        from weasyprint.urls import FatalURLFetchingError
+
+        html = HTML(string=self.html(letter), base_url=str(self.template_folder),
+                    url_fetcher=self.fetcher)
+        try:
+            return html.render(stylesheets=[self.css], font_config=self.font_config, **options)
+        except FatalURLFetchingError as exc:
+            raise TemplateError(f"{exc.__cause__ or exc}", file=self.template_folder,
+                                hint="reference only files inside the template folder") from None
+
+    def render(self, letter: Letter) -> bytes:
+        """The PDF file of one letter."""
+        return self.document(letter).write_pdf()
+
+
+def render_pdf(letters: Iterable[Letter], template_folder: str | Path) -> Iterator[tuple[Letter, bytes]]:
+    """Each letter with its PDF, rendered with one shared renderer."""
+    renderer = PdfRenderer(template_folder)
+    for letter in letters:
+        yield letter, renderer.render(letter)
+
+
+def _quiet_weasyprint() -> None:
+    # WeasyPrint logs progress at INFO and CSS it ignores at WARNING; our CSS is known, so
+    # only its errors matter to a user.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint.progress").setLevel(logging.ERROR)
