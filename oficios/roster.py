@@ -99,7 +99,9 @@ def _read_frame(path: Path):
         )
     try:
         if kind == "csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # Blank lines are kept (and skipped later) so row numbers match what the user sees.
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                               skip_blank_lines=False)
         return pd.read_excel(path, dtype=str, keep_default_na=False)
     except UnicodeDecodeError as exc:
         raise RosterError(
@@ -110,10 +112,15 @@ def _read_frame(path: Path):
         raise RosterError(f"cannot be read as a table: {exc}", file=path) from None
 
 
+# Control characters cannot appear in XML (DOCX) and have no place in a letter; spreadsheets
+# paste them in (vertical tabs from Excel line breaks, NULs). They become spaces.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
 def _clean(value: object) -> str:
     if value is None:
         return ""
-    return str(value).strip()
+    return _CONTROL.sub(" ", str(value)).strip()
 
 
 def _validate(path: Path, recipients: list[Recipient], key_column: str) -> None:

@@ -47,7 +47,7 @@ def normalize_gender(value: str, *, file: object = None, row: int | None = None,
     except KeyError:
         raise RosterError(
             f"'{value}' is not a gender this tool knows", file=file, row=row, column=column,
-            hint="write M or F, or leave it empty for the neutral forms (Sr./a, ALCALDE/SA)",
+            hint="write M or F, or leave it empty for the neutral forms Sr./a and ALCALDE/SA",
         ) from None
 
 

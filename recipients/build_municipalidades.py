@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SOURCE = HERE.parent.parent / "shared" / "data" / "chile_division_politica.csv"
+# A copy of shared/data/chile_division_politica.csv (and its README), kept for provenance.
+DEFAULT_SOURCE = HERE / "source" / "chile_division_politica.csv"
 DEFAULT_OUT = HERE / "municipalidades.csv"
 
 COLUMNS = [

@@ -1,0 +1,63 @@
+"""Shared fixtures: the bundled template and roster, and letters rendered once per session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+TEMPLATE = ROOT / "templates" / "mideplan-01-A-264"
+ROSTER = ROOT / "recipients" / "municipalidades.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/seed.py
+
+# Ñuñoa and Los Ángeles (accents, Ñ), Cabo de Hornos (also administers Antártica),
+# Concepción and Los Ángeles (Región del Biobío), Rancagua (apostrophe in O'Higgins),
+# Chillán (Región de Ñuble).
+SAMPLE = {
+    "13120": ("Ñuñoa", "REGIÓN METROPOLITANA DE SANTIAGO"),
+    "08301": ("Los Ángeles", "REGIÓN DEL BIOBÍO"),
+    "12201": ("Cabo de Hornos", "REGIÓN DE MAGALLANES Y DE LA ANTÁRTICA CHILENA"),
+    "08101": ("Concepción", "REGIÓN DEL BIOBÍO"),
+    "06101": ("Rancagua", "REGIÓN DEL LIBERTADOR GENERAL BERNARDO O'HIGGINS"),
+    "16101": ("Chillán", "REGIÓN DE ÑUBLE"),
+}
+
+
+@pytest.fixture(scope="session")
+def template():
+    from oficios.template import OficioTemplate
+
+    return OficioTemplate(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def roster():
+    from oficios.roster import load_roster
+
+    return load_roster(ROSTER)
+
+
+@pytest.fixture(scope="session")
+def letters(template, roster):
+    """Every letter of the bundled template and roster, merged (not rendered)."""
+    from oficios.merge import merge_all
+
+    return {letter.key: letter for letter in merge_all(template, roster)}
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """The sample recipients rendered to PDF and DOCX through the real pipeline, once."""
+    from oficios.pipeline import Job, generate
+
+    out = tmp_path_factory.mktemp("sample-output")
+    result = generate(Job(template=TEMPLATE, roster=ROSTER, output=out, only=tuple(SAMPLE)))
+    return result
+
+
+def files_by_key(result, fmt: str) -> dict[str, Path]:
+    """The run's files of one format, by recipient key (the file name's prefix)."""
+    return {p.name.split("-", 1)[0]: p for p in result.files[fmt]}
