@@ -1,0 +1,40 @@
+"""The whole mailing, end to end: 345 municipalities, PDF and DOCX, through the CLI."""
+
+from __future__ import annotations
+
+import random
+
+import docx
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+import seed
+from conftest import ROSTER, TEMPLATE
+from oficios.cli import cli
+
+
+@pytest.mark.slow
+def test_the_whole_roster_becomes_345_pdf_and_345_docx(tmp_path, roster):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["generate", "--template", str(TEMPLATE), "--roster",
+                                      str(ROSTER), "--output", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "345 letters (345 PDF, 345 DOCX)" in result.output
+    folder = out / "mideplan-01-a-264"
+    pdfs = sorted((folder / "pdf").iterdir())
+    docxs = sorted((folder / "docx").iterdir())
+    expected = sorted(r["cut"] for r in roster.recipients)
+    assert [p.name[:5] for p in pdfs] == expected
+    assert [p.name[:5] for p in docxs] == expected
+    assert all(p.name.isascii() for p in pdfs + docxs)
+    assert not list(folder.rglob("*.part"))
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
+    by_cut = {r["cut"]: r for r in roster.recipients}
+    for pdf in random.Random(264).sample(pdfs, 5):
+        recipient = by_cut[pdf.name[:5]]
+        text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+        assert f"ILUSTRE MUNICIPALIDAD DE {recipient['municipalidad'].upper()}" in seed.normalize(text)
+        assert seed.find_in_order(text, seed.body_sentences() + seed.distribution()) == []
+        document = docx.Document(str(folder / "docx" / pdf.with_suffix(".docx").name))
+        assert recipient["region"].upper() in "\n".join(p.text for p in document.paragraphs)
