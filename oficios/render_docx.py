@@ -142,6 +142,34 @@ def _set_up_page(doc: Document) -> None:
     section.top_margin = section.bottom_margin = Cm(2.5)
     section.left_margin, section.right_margin = Cm(3.0), Cm(2.5)
     section.header_distance = section.footer_distance = Cm(1.25)
+    # Later pages carry the number and recipient (filled per letter, as in the PDF), in case
+    # pages are separated; every page carries "page / pages".
+    section.different_first_page_header_footer = True
+    for footer in (section.footer, section.first_page_footer):
+        _add_page_numbers(footer.paragraphs[0])
+    header = section.header.paragraphs[0]
+    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _add_page_numbers(paragraph: DocxParagraph) -> None:
+    """Right-aligned "PAGE / NUMPAGES" fields in small grey type."""
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    for i, field in enumerate(("PAGE", "NUMPAGES")):
+        if i:
+            _small(paragraph.add_run(" / "))
+        simple = OxmlElement("w:fldSimple", {qn("w:instr"): field})
+        run = OxmlElement("w:r")
+        run.append(OxmlElement("w:t"))
+        run[0].text = "1"
+        simple.append(run)
+        paragraph._p.append(simple)
+        _small(DocxRun(run, paragraph))
+
+
+def _small(run: DocxRun) -> DocxRun:
+    run.font.size = Pt(8)
+    run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    return run
 
 
 def _set_up_defaults(doc: Document) -> None:
@@ -217,6 +245,8 @@ def _clear_body(doc: Document) -> None:
 
 def _write_letter(doc: Document, letter: Letter) -> None:
     """Lay the letter out top to bottom as D.S. 291/1974 describes an oficio."""
+    running = " — ".join(filter(None, (letter.numero, letter.recipient_name)))
+    _small(doc.sections[0].header.paragraphs[0].add_run(running))
     _write_letterhead(doc, letter)
     _write_reference(doc, letter)
     for party in (letter.de, letter.a):

@@ -47,3 +47,14 @@ def test_docx_header_signature_initials_and_distribution_in_order(documents):
     assert seed.find_in_order(text, seed.HEADER[:1] + ["No hay."] + seed.HEADER[3:]) == []
     tail = seed.body_sentences()[-1:] + seed.SIGNATURE + [seed.INITIALS, "Distribución:"] + seed.distribution()
     assert seed.find_in_order(text, tail) == []
+
+
+def test_docx_later_pages_carry_number_recipient_and_page_fields(documents):
+    section = documents["08301"].sections[0]
+    assert section.different_first_page_header_footer
+    assert section.header.paragraphs[0].text == "MIDEPLAN OF. N° 01-A/264 — Los Ángeles"
+    assert section.first_page_header.paragraphs[0].text == ""
+    for footer in (section.footer, section.first_page_footer):
+        fields = [f.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instr")
+                  for f in footer.paragraphs[0]._p.iter() if f.tag.endswith("fldSimple")]
+        assert fields == ["PAGE", "NUMPAGES"]

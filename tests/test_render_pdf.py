@@ -156,3 +156,26 @@ def _any_letter(template):
 
     return Merger(template).merge(Recipient(2, {"cut": "13120", "municipalidad": "Ñuñoa",
                                                 "region": "Región Metropolitana de Santiago"}))
+
+
+def test_logo_inside_the_template_folder_is_drawn_in_the_letterhead(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from conftest import TEMPLATE
+    from oficios.merge import Merger
+    from oficios.render_pdf import PdfRenderer
+    from oficios.roster import Recipient
+    from oficios.template import OficioTemplate
+
+    toml = (TEMPLATE / "oficio.toml").read_text("utf-8").replace('# logo = "logo.png"', 'logo = "logo.png"')
+    (tmp_path / "oficio.toml").write_text(toml, "utf-8")
+    (tmp_path / "cuerpo.md").write_text("Cuerpo.", "utf-8")
+    Image.new("RGB", (120, 80), (0, 56, 168)).save(tmp_path / "logo.png")
+    template = OficioTemplate(tmp_path)
+    letter = Merger(template).merge(Recipient(2, {"cut": "13120", "municipalidad": "Ñuñoa",
+                                                  "region": "Región Metropolitana de Santiago"}))
+    reader = PdfReader(io.BytesIO(PdfRenderer(template.folder).render(letter)))
+    images = reader.pages[0].images
+    assert len(images) == 1 and images[0].image.size == (120, 80)

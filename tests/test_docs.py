@@ -1,0 +1,46 @@
+"""Docs cannot drift: the README's commands run, and every command it names exists."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from click.testing import CliRunner
+
+from conftest import ROOT
+from oficios.cli import cli
+
+README = ROOT / "README.md"
+
+
+def readme_commands() -> list[list[str]]:
+    """The `oficios` command lines of the README's shell blocks, without comments."""
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith(".venv/bin/oficios ")]
+
+
+def test_readme_opens_with_the_two_make_commands():
+    first_block = README.read_text(encoding="utf-8").split("```")[1]
+    assert "make run" in first_block and "make test" in first_block
+
+
+def test_readme_commands_run(tmp_path, monkeypatch):
+    commands = readme_commands()
+    assert {c[0] for c in commands} == set(cli.commands)
+    monkeypatch.chdir(ROOT)
+    for args in commands:
+        args = [a if a != "/tmp/envio" else str(tmp_path / "envio") for a in args]
+        if "--output" not in args and args[0] != "check":
+            args += ["--output", str(tmp_path / "out")]
+        if args[0] == "generate" and "--only" not in args:
+            args += ["--only", "13120"]  # the whole roster is the batch test's job
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, (args, result.output)
+
+
+def test_make_targets_named_in_the_readme_exist():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("run", "test", "test-fast", "bench"):
+        assert re.search(rf"^{target}:", makefile, flags=re.M), target
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
