@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from oficios import spanish
 from oficios.errors import ErrorList, OficiosError, RosterError, TemplateError
-from oficios.letter import Letter, Paragraph, Party
+from oficios.letter import Block, Letter, Party
 from oficios.markdown import BodyParser
 from oficios.roster import Recipient, Roster
 from oficios.slugs import ascii_slug
@@ -71,7 +71,7 @@ class Merger:
             author=t.meta.get("oficio", {}).get("autor", ""),
         )
 
-    def _parse(self, text: str) -> tuple[Paragraph, ...]:
+    def _parse(self, text: str) -> tuple[Block, ...]:
         return self.body_parser.parse(text)
 
 

@@ -21,6 +21,7 @@ METADATA_FILE = "oficio.toml"
 BODY_FILE = "cuerpo.md"
 # Variables that merge.py provides to every template, besides the roster's columns.
 PROVIDED = {"tratamiento", "fecha", "numero"}
+MARKDOWN_SOURCES = {BODY_FILE, "[cierre] despedida"}
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,14 @@ class OficioTemplate:
         sources.append(Source(BODY_FILE, self.body_source))
         return sources
 
+    def _env(self, where: str):
+        # Markdown texts get values escaped for Markdown; the others hold plain text.
+        return self._body_env if where in MARKDOWN_SOURCES else self._plain_env
+
     def _compile(self, source: Source):
         from jinja2 import TemplateSyntaxError
 
-        env = self._body_env if source.where in (BODY_FILE, "[cierre] despedida") else self._plain_env
+        env = self._env(source.where)
         try:
             return env.from_string(source.text)
         except TemplateSyntaxError as exc:
@@ -130,8 +135,8 @@ class OficioTemplate:
 
         needed: dict[str, list[str]] = {}
         for source in self.sources:
-            env = self._body_env if source.where == BODY_FILE else self._plain_env
-            for name in sorted(meta.find_undeclared_variables(env.parse(source.text))):
+            parsed = self._env(source.where).parse(source.text)
+            for name in sorted(meta.find_undeclared_variables(parsed)):
                 if name not in PROVIDED:
                     needed.setdefault(name, []).append(source.where)
         return needed
