@@ -6,10 +6,13 @@ so a reader never sees a half-written letter and an interrupted run leaves none 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from oficios.errors import OutputError
 from oficios.letter import Letter
@@ -38,6 +41,11 @@ class OutputLayout:
         """The letter's file name: an ASCII slug, never a path."""
         return f"{ascii_slug(letter.key)}-{letter.slug}.{fmt}"
 
+    @property
+    def combined_pdf(self) -> Path:
+        """The whole batch in one PDF, for printing."""
+        return self.folder / f"{self.oficio}-combinado.pdf"
+
     def path(self, letter: Letter, fmt: str, kind: str | None = None) -> Path:
         """Where a letter's file goes; `kind` is the sub-folder, None for the format's own."""
         path = self.folder / (kind or fmt) / self.file_name(letter, fmt)
@@ -46,8 +54,9 @@ class OutputLayout:
         return path
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Writes `data` to `path` completely or not at all; returns the path."""
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file to write `path` through: it appears under its name only if the block completes."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -56,7 +65,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
                           hint="choose another folder with --output") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException as exc:
@@ -66,6 +75,12 @@ def write_atomic(path: Path, data: bytes) -> Path:
             raise OutputError(f"cannot write: {exc.strerror}", file=path,
                               hint="check free space and permissions") from None
         raise
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Writes `data` to `path` completely or not at all; returns the path."""
+    with atomic_file(path) as f:
+        f.write(data)
     return path
 
 
