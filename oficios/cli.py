@@ -101,13 +101,16 @@ def cli() -> None:
 @click.option("--only", multiple=True, callback=_split_only, metavar="CUT[,CUT...]",
               help="Render only these recipients (codes from the roster's key column).")
 @format_option
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes rendering in parallel.  [default: the number of cores]")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_errors
-def generate(template: Path, roster: Path, output: Path, only, formats, quiet: bool) -> None:
-    """Render one PDF and one DOCX per recipient of the roster."""
+def generate(template: Path, roster: Path, output: Path, only, formats, workers, quiet: bool) -> None:
+    """Render one PDF and one DOCX per recipient of the roster, and one combined PDF."""
     from oficios import console, pipeline
 
-    job = Job(template=template, roster=roster, output=output, formats=formats, only=only)
+    job = Job(template=template, roster=roster, output=output, formats=formats, only=only,
+              workers=workers)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)

@@ -32,7 +32,7 @@ class _Silent:
     def start(self, total: int) -> None:
         pass
 
-    def advance(self, letter) -> None:
+    def advance(self, count: int) -> None:
         pass
 
 
@@ -46,8 +46,8 @@ class _Bar:
     def start(self, total: int) -> None:
         self.task = self.bar.add_task("letters", total=total)
 
-    def advance(self, letter) -> None:
-        self.bar.update(self.task, advance=1)
+    def advance(self, count: int) -> None:
+        self.bar.update(self.task, advance=count)
 
 
 @contextlib.contextmanager
@@ -75,5 +75,8 @@ def summary(result: Result, quiet: bool) -> None:
     if quiet:
         return
     counts = ", ".join(f"{len(paths)} {fmt.upper()}" for fmt, paths in result.files.items())
-    _console().print(f"{result.letters} letters ({counts}) in {result.seconds:.1f} s "
-                     f"-> {result.folder}")
+    console = _console()
+    console.print(f"{result.letters} letters ({counts}) in {result.seconds:.1f} s "
+                  f"-> {result.folder}")
+    if result.combined:
+        console.print(f"all letters in one PDF for printing: {result.combined}")

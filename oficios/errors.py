@@ -37,6 +37,10 @@ class OficiosError(Exception):
         self.hint = hint
         super().__init__(self.format())
 
+    def __reduce__(self):
+        # Errors cross process boundaries (raised in a rendering worker): keep every field.
+        return _rebuild, (type(self), self.__dict__)
+
     def location(self) -> str:
         """Where the problem is, e.g. `roster.csv, row 7, column 'cut'` ('' if unknown)."""
         parts = []
@@ -88,3 +92,10 @@ class ErrorList(OficiosError):
     def format(self) -> str:
         lines = [self.message] + [f"  - {e.format()}" for e in self.errors]
         return "\n".join(lines)
+
+
+def _rebuild(cls: type, state: dict) -> OficiosError:
+    error = Exception.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error.format())
+    return error

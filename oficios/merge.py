@@ -6,7 +6,7 @@ problem in the data is reported at once and nothing is written when one is found
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 
 from oficios import spanish
 from oficios.errors import ErrorList, OficiosError, RosterError, TemplateError
@@ -99,33 +99,37 @@ class _Renderer:
 
 def merge_all(template: OficioTemplate, roster: Roster) -> list[Letter]:
     """Every recipient's Letter, or one error listing every row that cannot be merged."""
+    return list(_merge_each(template, roster, keep=True))
+
+
+def validate_all(template: OficioTemplate, roster: Roster) -> None:
+    """Merges every recipient and keeps nothing: raises what merge_all would, in flat memory."""
+    for _ in _merge_each(template, roster, keep=False):
+        pass
+
+
+def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iterator[Letter]:
     template.check_columns(roster.columns, roster.path)
     merger = Merger(template)
-    letters, errors = [], []
+    letters, errors, names = [], [], set()
     for recipient in roster.recipients:
         try:
-            letters.append(merger.merge(recipient, roster.path))
+            letter = merger.merge(recipient, roster.path)
         except OficiosError as exc:
             errors.append(exc)
-    _raise_all(errors, roster)
-    _check_unique_slugs(letters, roster)
-    return letters
-
-
-def _raise_all(errors: list[OficiosError], roster: Roster) -> None:
+            continue
+        # File names are <key>-<slug>: unique keys make unique names. Kept as a guard
+        # because output files must never overwrite each other.
+        name = f"{letter.key}-{letter.slug}"
+        if name in names:
+            errors.append(RosterError(f"two recipients would share the file name '{name}'",
+                                      file=roster.path, row=recipient.row,
+                                      hint="make the recipient codes unique"))
+        names.add(name)
+        if keep:
+            letters.append(letter)
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ErrorList(errors, f"{roster.path}: {len(errors)} rows cannot be merged; nothing was written")
-
-
-def _check_unique_slugs(letters: Iterable[Letter], roster: Roster) -> None:
-    # File names are <key>-<slug>; keys are unique, so names are too. Kept as a guard
-    # because output files must never overwrite each other.
-    seen: set[str] = set()
-    for letter in letters:
-        name = f"{letter.key}-{letter.slug}"
-        if name in seen:
-            raise RosterError(f"two recipients would share the file name '{name}'",
-                              file=roster.path, hint="make the recipient codes unique")
-        seen.add(name)
+    yield from letters

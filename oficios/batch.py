@@ -1,0 +1,154 @@
+"""Rendering a batch: chunks of recipients spread over worker processes.
+
+Each worker loads the template, fonts, CSS and the prepared DOCX once, then merges, renders
+and writes whole chunks of letters, so memory stays flat however long the roster is. The
+main process only hands out chunks and receives, in roster order, what was written.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import gc
+import hashlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from oficios.output import OutputLayout, write_atomic
+from oficios.roster import Recipient
+
+CHUNK = 8  # letters per task: small enough for smooth progress, large enough to be cheap
+IN_FLIGHT_PER_WORKER = 3  # tasks queued ahead per worker; bounds memory in the main process
+# Imported once by the fork server, so every worker starts with them already loaded.
+PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.merge"]
+
+
+@dataclass(frozen=True)
+class Written:
+    """One letter as written: its recipient, and per format the file, its SHA-256 and size."""
+
+    key: str
+    name: str
+    row: int
+    files: dict[str, tuple[Path, str, int]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every worker needs to know, sent once when it starts."""
+
+    template: Path
+    roster: Path
+    formats: tuple[str, ...]
+    layout: OutputLayout
+    kind: str | None = None
+
+
+class Worker:
+    """One process's template, merger and renderers, loaded once and used for many letters."""
+
+    def __init__(self, settings: Settings) -> None:
+        from oficios.merge import Merger
+        from oficios.template import OficioTemplate
+
+        self.settings = settings
+        template = OficioTemplate(settings.template)
+        self.merger = Merger(template)
+        self.renderers = {fmt: _renderer(fmt, template) for fmt in settings.formats}
+
+    def run(self, recipients: Sequence[Recipient]) -> list[Written]:
+        """Merges, renders and writes each recipient's letter in every format."""
+        done = []
+        for recipient in recipients:
+            letter = self.merger.merge(recipient, self.settings.roster)
+            files = {}
+            for fmt, renderer in self.renderers.items():
+                data = renderer.render(letter)
+                path = write_atomic(self.settings.layout.path(letter, fmt, self.settings.kind), data)
+                files[fmt] = (path, hashlib.sha256(data).hexdigest(), len(data))
+            done.append(Written(letter.key, letter.recipient_name, recipient.row, files))
+        return done
+
+
+def _renderer(fmt: str, template):
+    if fmt == "pdf":
+        from oficios.render_pdf import PdfRenderer
+
+        return PdfRenderer(template.folder)
+    from oficios.render_docx import DocxRenderer
+
+    return DocxRenderer()
+
+
+_worker: Worker | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker
+    # Ctrl-C reaches the whole process group; only the main process decides what to do.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker = Worker(settings)
+    # Fonts, styles and templates live as long as the process: keep the collector off them.
+    gc.freeze()
+
+
+def _run_chunk(recipients: Sequence[Recipient]) -> list[Written]:
+    assert _worker is not None
+    return _worker.run(recipients)
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def render_batch(settings: Settings, recipients: Sequence[Recipient], workers: int,
+                 on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
+    """Each recipient's written letter, in roster order; `on_done(n)` hears of progress."""
+    chunks = [recipients[i:i + CHUNK] for i in range(0, len(recipients), CHUNK)]
+    if workers <= 1 or len(chunks) <= 1:
+        worker = Worker(settings)
+        for chunk in chunks:
+            written = worker.run(chunk)
+            if on_done:
+                on_done(len(written))
+            yield from written
+        return
+    yield from _in_pool(settings, chunks, min(workers, len(chunks)), on_done)
+
+
+def _in_pool(settings: Settings, chunks: list, workers: int,
+             on_done: Callable[[int], None] | None) -> Iterator[Written]:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                  initargs=(settings,))
+    pending: dict[cf.Future, int] = {}
+    finished: dict[int, list[Written]] = {}
+    next_to_submit = next_to_yield = 0
+    try:
+        while next_to_yield < len(chunks):
+            while next_to_submit < len(chunks) and len(pending) < workers * IN_FLIGHT_PER_WORKER:
+                pending[pool.submit(_run_chunk, chunks[next_to_submit])] = next_to_submit
+                next_to_submit += 1
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                finished[index] = future.result()
+                if on_done:
+                    on_done(len(finished[index]))
+            while next_to_yield in finished:
+                yield from finished.pop(next_to_yield)
+                next_to_yield += 1
+    finally:
+        # Interrupted or failed: drop what has not started, let running chunks finish
+        # their current files (each is written atomically), and stop the workers.
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
