@@ -108,27 +108,60 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def render_batch(settings: Settings, recipients: Sequence[Recipient], workers: int,
-                 on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
-    """Each recipient's written letter, in roster order; `on_done(n)` hears of progress."""
-    chunks = [recipients[i:i + CHUNK] for i in range(0, len(recipients), CHUNK)]
-    if workers <= 1 or len(chunks) <= 1:
-        worker = Worker(settings)
-        for chunk in chunks:
-            written = worker.run(chunk)
-            if on_done:
-                on_done(len(written))
-            yield from written
-        return
-    yield from _in_pool(settings, chunks, min(workers, len(chunks)), on_done)
+def _noop() -> None:
+    """A task that makes the pool start a worker (and load its renderers) ahead of time."""
 
 
-def _in_pool(settings: Settings, chunks: list, workers: int,
-             on_done: Callable[[int], None] | None) -> Iterator[Written]:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                  initargs=(settings,))
+class WorkerPool:
+    """The processes that render a batch; in-process when one worker is enough.
+
+    Entering starts the workers, which load their renderers while the caller validates
+    the roster; `render` then hands them the recipients.
+    """
+
+    def __init__(self, settings: Settings, workers: int, letters: int) -> None:
+        self.settings = settings
+        self.workers = max(1, min(workers, -(-letters // CHUNK)))
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        if self.workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+            self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context,
+                                                initializer=_start_worker,
+                                                initargs=(self.settings,))
+            for _ in range(self.workers):
+                self._pool.submit(_noop)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:
+            # Interrupted or failed: drop what has not started, let running chunks finish
+            # their current files (each is written atomically), and stop the workers.
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def render(self, recipients: Sequence[Recipient],
+               on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
+        """Each recipient's written letter, in roster order; `on_done(n)` hears of progress."""
+        chunks = [recipients[i:i + CHUNK] for i in range(0, len(recipients), CHUNK)]
+        if self._pool is None:
+            yield from _in_process(self.settings, chunks, on_done)
+        else:
+            yield from _in_pool(self._pool, self.workers, chunks, on_done)
+
+
+def _in_process(settings: Settings, chunks: list, on_done) -> Iterator[Written]:
+    worker = Worker(settings)
+    for chunk in chunks:
+        written = worker.run(chunk)
+        if on_done:
+            on_done(len(written))
+        yield from written
+
+
+def _in_pool(pool: cf.ProcessPoolExecutor, workers: int, chunks: list,
+             on_done) -> Iterator[Written]:
     pending: dict[cf.Future, int] = {}
     finished: dict[int, list[Written]] = {}
     next_to_submit = next_to_yield = 0
@@ -143,12 +176,10 @@ def _in_pool(settings: Settings, chunks: list, workers: int,
                 finished[index] = future.result()
                 if on_done:
                     on_done(len(finished[index]))
+            # Results come back in any order; they are handed on in roster order.
             while next_to_yield in finished:
                 yield from finished.pop(next_to_yield)
                 next_to_yield += 1
     finally:
-        # Interrupted or failed: drop what has not started, let running chunks finish
-        # their current files (each is written atomically), and stop the workers.
         for future in pending:
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -77,6 +77,6 @@ def summary(result: Result, quiet: bool) -> None:
     counts = ", ".join(f"{len(paths)} {fmt.upper()}" for fmt, paths in result.files.items())
     console = _console()
     console.print(f"{result.letters} letters ({counts}) in {result.seconds:.1f} s "
-                  f"-> {result.folder}")
+                  f"-> {result.folder}", soft_wrap=True)
     if result.combined:
-        console.print(f"all letters in one PDF for printing: {result.combined}")
+        console.print(f"all letters in one PDF, for printing: {result.combined}", soft_wrap=True)

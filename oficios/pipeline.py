@@ -64,12 +64,17 @@ class Progress(Protocol):
     def advance(self, count: int) -> None: ...
 
 
-def load(job: Job) -> tuple[OficioTemplate, Roster]:
-    """The template and the (possibly restricted) roster, both validated; writes nothing."""
+def _read(job: Job) -> tuple[OficioTemplate, Roster]:
     template = OficioTemplate(job.template)
     roster = load_roster(job.roster, key_column=template.key_column)
     if job.only:
         roster = roster.only(list(job.only), template.key_column)
+    return template, roster
+
+
+def load(job: Job) -> tuple[OficioTemplate, Roster]:
+    """The template and the (possibly restricted) roster, both validated; writes nothing."""
+    template, roster = _read(job)
     validate_all(template, roster)
     return template, roster
 
@@ -89,28 +94,31 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     """Runs the whole job: validate everything, then render and write every file.
 
     `progress` (None for no report) hears how far the batch is; `kind` writes into a
-    sub-folder of that name instead of one per format (the preview uses it).
+    sub-folder of that name instead of one per format (the preview uses it). Rendering
+    uses worker processes: a script calling this must guard its entry point with
+    `if __name__ == "__main__":`, as multiprocessing requires.
     """
-    from oficios.batch import Settings, default_workers, render_batch
+    from oficios.batch import Settings, WorkerPool, default_workers
 
     started = time.perf_counter()
-    template, roster = load(job)
+    template, roster = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
-    remove_partial_files(layout.folder)
     settings = Settings(template.folder, roster.path, job.formats, layout, kind)
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     want_combined = job.combined and "pdf" in job.formats and not job.only and kind is None
-    if progress:
-        progress.start(len(roster))
-    with _combined(layout, template, want_combined) as combined:
-        for written in render_batch(settings, roster.recipients, job.workers or default_workers(),
-                                    progress.advance if progress else None):
-            for fmt, (path, sha256, _size) in written.files.items():
-                result.files[fmt].append(path)
-                result.sha256[path] = sha256
-            if combined:
-                combined.add(written.files["pdf"][0], f"{written.key} {written.name}")
+    with WorkerPool(settings, job.workers or default_workers(), len(roster)) as pool:
+        validate_all(template, roster)  # while the workers start; nothing is written before
+        remove_partial_files(layout.folder)
+        if progress:
+            progress.start(len(roster))
+        with _combined(layout, template, want_combined) as combined:
+            for written in pool.render(roster.recipients, progress.advance if progress else None):
+                for fmt, (path, sha256, _size) in written.files.items():
+                    result.files[fmt].append(path)
+                    result.sha256[path] = sha256
+                if combined:
+                    combined.add(written.files["pdf"][0], f"{written.key} {written.name}")
     result.combined = layout.combined_pdf if want_combined else None
     result.seconds = time.perf_counter() - started
     return result

@@ -1,0 +1,96 @@
+"""A batch's files: reproducible to the byte, the combined PDF, and Ctrl-C leaving nothing broken."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import DATA, ROOT, TEMPLATE
+from oficios.pipeline import Job, generate
+
+TEN = DATA / "roster-ten-municipalities.csv"
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The ten-municipality roster generated twice: in the pool, then in one process."""
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    a = generate(Job(template=TEMPLATE, roster=TEN, output=first, workers=2))
+    b = generate(Job(template=TEMPLATE, roster=TEN, output=second, workers=1))
+    return (first, a), (second, b)
+
+
+def test_two_runs_give_byte_identical_pdf_docx_and_combined_files(two_runs):
+    (first, a), (second, b) = two_runs
+    assert hashes(first) == hashes(second)
+    assert len(hashes(first)) == 10 + 10 + 1
+
+
+def test_result_hashes_are_the_files_hashes(two_runs):
+    (_first, result), _ = two_runs
+    for path, digest in result.sha256.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+def test_combined_pdf_has_every_letter_in_roster_order_with_one_bookmark_each(two_runs):
+    (_first, result), _ = two_runs
+    combined = PdfReader(result.combined)
+    letters = [PdfReader(p) for p in result.files["pdf"]]
+    assert len(combined.pages) == sum(len(r.pages) for r in letters)
+    titles = [item.title for item in combined.outline]
+    assert titles[:2] == ["01101 Iquique", "05101 Valparaíso"]
+    assert "13120 Ñuñoa" in titles and len(titles) == 10
+    first_pages = [combined.get_destination_page_number(item) for item in combined.outline]
+    assert first_pages == [2 * i for i in range(10)]
+    nunoa = titles.index("13120 Ñuñoa")
+    text = combined.pages[first_pages[nunoa]].extract_text()
+    assert "ILUSTRE MUNICIPALIDAD DE ÑUÑOA" in text
+    assert combined.pages[first_pages[nunoa]].extract_text() == letters[nunoa].pages[0].extract_text()
+
+
+def test_a_partial_run_does_not_replace_the_combined_pdf(tmp_path):
+    result = generate(Job(template=TEMPLATE, roster=TEN, output=tmp_path, only=("13120",)))
+    assert result.combined is None
+    assert not list(tmp_path.rglob("*combinado*"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_a_rerun_completes_with_the_same_files(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "oficios", "generate", "--output", str(out), "--workers", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    pdf_folder = out / "mideplan-01-a-264" / "pdf"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(pdf_folder.glob("*.pdf"))) < 20:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Interrupted" in stderr and "Traceback" not in stderr
+    folder = out / "mideplan-01-a-264"
+    assert not list(folder.rglob("*.part"))
+    assert not list(folder.glob("*combinado*"))
+    written = sorted(pdf_folder.glob("*.pdf"))
+    assert 20 <= len(written) < 345
+    for pdf in written:
+        assert len(PdfReader(pdf).pages) == 2
+    before = {p.name: p.read_bytes() for p in written}
+    rerun = subprocess.run(command + ["--quiet"], cwd=ROOT, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(list(pdf_folder.glob("*.pdf"))) == 345
+    assert all((pdf_folder / name).read_bytes() == data for name, data in before.items())
+    assert (folder / "mideplan-01-a-264-combinado.pdf").is_file()
