@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.output import OutputLayout, write_atomic
+from oficios.register import verification_code
 from oficios.roster import Recipient
 
 CHUNK = 8  # letters per task: small enough for smooth progress, large enough to be cheap
@@ -28,11 +29,16 @@ PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.merge"]
 
 @dataclass(frozen=True)
 class Written:
-    """One letter as written: its recipient, and per format the file, its SHA-256 and size."""
+    """One letter as written: its recipient, code, and per format the file, SHA-256 and size.
+
+    `region` is the recipient's region ("" if the roster has none), for the nómina.
+    """
 
     key: str
     name: str
     row: int
+    region: str
+    code: str
     files: dict[str, tuple[Path, str, int]]
 
 
@@ -45,6 +51,8 @@ class Settings:
     formats: tuple[str, ...]
     layout: OutputLayout
     kind: str | None = None
+    oficio: str = ""
+    pdfa: bool = False
 
 
 class Worker:
@@ -57,27 +65,34 @@ class Worker:
         self.settings = settings
         template = OficioTemplate(settings.template)
         self.merger = Merger(template)
-        self.renderers = {fmt: _renderer(fmt, template) for fmt in settings.formats}
+        self.renderers = {fmt: _renderer(fmt, template, settings.pdfa)
+                          for fmt in settings.formats}
 
-    def run(self, recipients: Sequence[Recipient]) -> list[Written]:
-        """Merges, renders and writes each recipient's letter in every format."""
+    def run(self, recipients: Sequence[Recipient], version: int | None) -> list[Written]:
+        """Merges, renders and writes each recipient's letter in every format.
+
+        `version` is the issue's version in the register; None for unregistered letters.
+        """
         done = []
         for recipient in recipients:
-            letter = self.merger.merge(recipient, self.settings.roster)
+            code = "" if version is None else verification_code(
+                self.settings.oficio, version, recipient[self.merger.template.key_column])
+            letter = self.merger.merge(recipient, self.settings.roster, verification=code)
             files = {}
             for fmt, renderer in self.renderers.items():
                 data = renderer.render(letter)
                 path = write_atomic(self.settings.layout.path(letter, fmt, self.settings.kind), data)
                 files[fmt] = (path, hashlib.sha256(data).hexdigest(), len(data))
-            done.append(Written(letter.key, letter.recipient_name, recipient.row, files))
+            done.append(Written(letter.key, letter.recipient_name, recipient.row,
+                                recipient.values.get("region", ""), code, files))
         return done
 
 
-def _renderer(fmt: str, template):
+def _renderer(fmt: str, template, pdfa: bool):
     if fmt == "pdf":
         from oficios.render_pdf import PdfRenderer
 
-        return PdfRenderer(template.folder)
+        return PdfRenderer(template.folder, pdf_variant="pdf/a-2b" if pdfa else None)
     from oficios.render_docx import DocxRenderer
 
     return DocxRenderer()
@@ -95,9 +110,9 @@ def _start_worker(settings: Settings) -> None:
     gc.freeze()
 
 
-def _run_chunk(recipients: Sequence[Recipient]) -> list[Written]:
+def _run_chunk(recipients: Sequence[Recipient], version: int | None) -> list[Written]:
     assert _worker is not None
-    return _worker.run(recipients)
+    return _worker.run(recipients, version)
 
 
 def default_workers() -> int:
@@ -141,26 +156,29 @@ class WorkerPool:
             # their current files (each is written atomically), and stop the workers.
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def render(self, recipients: Sequence[Recipient],
+    def render(self, recipients: Sequence[Recipient], version: int | None = None,
                on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
-        """Each recipient's written letter, in roster order; `on_done(n)` hears of progress."""
+        """Each recipient's written letter, in roster order; `on_done(n)` hears of progress.
+
+        `version` is the issue's version in the register (None: letters get no code).
+        """
         chunks = [recipients[i:i + CHUNK] for i in range(0, len(recipients), CHUNK)]
         if self._pool is None:
-            yield from _in_process(self.settings, chunks, on_done)
+            yield from _in_process(self.settings, chunks, version, on_done)
         else:
-            yield from _in_pool(self._pool, self.workers, chunks, on_done)
+            yield from _in_pool(self._pool, self.workers, chunks, version, on_done)
 
 
-def _in_process(settings: Settings, chunks: list, on_done) -> Iterator[Written]:
+def _in_process(settings: Settings, chunks: list, version, on_done) -> Iterator[Written]:
     worker = Worker(settings)
     for chunk in chunks:
-        written = worker.run(chunk)
+        written = worker.run(chunk, version)
         if on_done:
             on_done(len(written))
         yield from written
 
 
-def _in_pool(pool: cf.ProcessPoolExecutor, workers: int, chunks: list,
+def _in_pool(pool: cf.ProcessPoolExecutor, workers: int, chunks: list, version,
              on_done) -> Iterator[Written]:
     pending: dict[cf.Future, int] = {}
     finished: dict[int, list[Written]] = {}
@@ -168,7 +186,7 @@ def _in_pool(pool: cf.ProcessPoolExecutor, workers: int, chunks: list,
     try:
         while next_to_yield < len(chunks):
             while next_to_submit < len(chunks) and len(pending) < workers * IN_FLIGHT_PER_WORKER:
-                pending[pool.submit(_run_chunk, chunks[next_to_submit])] = next_to_submit
+                pending[pool.submit(_run_chunk, chunks[next_to_submit], version)] = next_to_submit
                 next_to_submit += 1
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for future in done:

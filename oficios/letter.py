@@ -7,7 +7,7 @@ string as literal text: nothing in a Letter is ever re-read as markup or templat
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -62,6 +62,8 @@ class Letter:
 
     `key` is the recipient's identifier (the CUT code) and `slug` an ASCII name fragment;
     together they make the output file name. `logo` is None when the letterhead is text only.
+    `verification` is the code the register knows the letter by; "" for a letter that is not
+    registered (a preview).
     """
 
     key: str
@@ -85,7 +87,7 @@ class Letter:
     title: str = ""
     author: str = ""
     language: str = "es-CL"
-    extra: dict[str, str] = field(default_factory=dict)
+    verification: str = ""
 
     @property
     def body_text(self) -> str:

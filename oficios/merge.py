@@ -39,8 +39,12 @@ class Merger:
         values["fecha"] = self.fecha
         return values
 
-    def merge(self, recipient: Recipient, roster_file: object = None) -> Letter:
-        """The Letter for one recipient; raises RosterError/TemplateError naming the row."""
+    def merge(self, recipient: Recipient, roster_file: object = None,
+              verification: str = "") -> Letter:
+        """The Letter for one recipient; raises RosterError/TemplateError naming the row.
+
+        `verification` is the register's code for the letter ("" if it is not registered).
+        """
         t = self.template
         ctx = self.context(recipient, roster_file)
         render = _Renderer(t, ctx, recipient.row)
@@ -69,6 +73,7 @@ class Merger:
             logo=t.logo,
             title=f"{ctx['numero']} — {name}",
             author=t.meta.get("oficio", {}).get("autor", ""),
+            verification=verification,
         )
 
     def _parse(self, text: str) -> tuple[Block, ...]:

@@ -29,7 +29,9 @@ class Job:
     """What to generate: template folder, roster file, output root, formats, chosen keys.
 
     `only` is None to render every recipient; `workers` None uses every core. The combined
-    PDF is made only for a whole roster, so a partial run never replaces it.
+    PDF (the PDF/A archive copy, with the nómina) is made only for a whole roster, so a
+    partial run never replaces it. `register` None keeps the register in the output root;
+    `pdfa` writes each letter as PDF/A-2b too; `command` is recorded in the register.
     """
 
     template: Path = DEFAULT_TEMPLATE
@@ -39,6 +41,17 @@ class Job:
     only: tuple[str, ...] | None = None
     workers: int | None = None
     combined: bool = True
+    register: Path | None = None
+    reissue: bool = False
+    reason: str = ""
+    pdfa: bool = False
+    command: str = "oficios generate"
+
+    def register_path(self) -> Path:
+        """Where the register is: the given file, or one in the output root."""
+        from oficios.register import FILE_NAME
+
+        return self.register if self.register is not None else self.output / FILE_NAME
 
 
 @dataclass
@@ -54,6 +67,8 @@ class Result:
     sha256: dict[Path, str] = field(default_factory=dict)
     combined: Path | None = None
     seconds: float = 0.0
+    batch: object | None = None  # register.Batch; None when nothing was registered
+    register: Path | None = None
 
 
 class Progress(Protocol):
@@ -64,17 +79,18 @@ class Progress(Protocol):
     def advance(self, count: int) -> None: ...
 
 
-def _read(job: Job) -> tuple[OficioTemplate, Roster]:
+def _read(job: Job) -> tuple[OficioTemplate, Roster, int]:
     template = OficioTemplate(job.template)
     roster = load_roster(job.roster, key_column=template.key_column)
+    total = len(roster)
     if job.only:
         roster = roster.only(list(job.only), template.key_column)
-    return template, roster
+    return template, roster, total
 
 
 def load(job: Job) -> tuple[OficioTemplate, Roster]:
     """The template and the (possibly restricted) roster, both validated; writes nothing."""
-    template, roster = _read(job)
+    template, roster, _total = _read(job)
     validate_all(template, roster)
     return template, roster
 
@@ -91,37 +107,133 @@ def letters(job: Job) -> list[Letter]:
 
 
 def generate(job: Job, progress: Progress | None = None, kind: str | None = None) -> Result:
-    """Runs the whole job: validate everything, then render and write every file.
+    """Runs the whole job: validate everything, register the batch, render and write every
+    file, then the archive copy, nómina, manifest and distribution copies.
 
     `progress` (None for no report) hears how far the batch is; `kind` writes into a
-    sub-folder of that name instead of one per format (the preview uses it). Rendering
-    uses worker processes: a script calling this must guard its entry point with
+    sub-folder of that name and registers nothing (the preview uses it). Rendering uses
+    worker processes: a script calling this must guard its entry point with
     `if __name__ == "__main__":`, as multiprocessing requires.
     """
     from oficios.batch import Settings, WorkerPool, default_workers
 
     started = time.perf_counter()
-    template, roster = _read(job)
+    template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
-    settings = Settings(template.folder, roster.path, job.formats, layout, kind)
+    settings = Settings(template.folder, roster.path, job.formats, layout, kind,
+                        oficio=template.text("oficio", "numero"), pdfa=job.pdfa)
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
-    want_combined = job.combined and "pdf" in job.formats and not job.only and kind is None
-    with WorkerPool(settings, job.workers or default_workers(), len(roster)) as pool:
+    archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
+    with WorkerPool(settings, job.workers or default_workers(), len(roster)) as pool, \
+            _register(job, kind) as register:
         validate_all(template, roster)  # while the workers start; nothing is written before
+        batch = register.open(template, roster, layout) if register else None
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
-        with _combined(layout, template, want_combined) as combined:
-            for written in pool.render(roster.recipients, progress.advance if progress else None):
-                for fmt, (path, sha256, _size) in written.files.items():
+        written = []
+        with _combined(layout, template, archiving) as combined:
+            for item in pool.render(roster.recipients, batch.version if batch else None,
+                                    progress.advance if progress else None):
+                written.append(item)
+                for fmt, (path, sha256, _size) in item.files.items():
                     result.files[fmt].append(path)
                     result.sha256[path] = sha256
                 if combined:
-                    combined.add(written.files["pdf"][0], f"{written.key} {written.name}")
-    result.combined = layout.combined_pdf if want_combined else None
+                    combined.add(item.files["pdf"][0], f"{item.key} {item.name}")
+                if register:
+                    register.record(batch, item)
+            if register:
+                register.flush(batch)
+            if combined:
+                combined.add(_nomina_pdf(template, batch, roster, written), "Nómina de distribución")
+        if register:
+            result.batch = register.close(batch, total)
+            result.register = register.path
+    if archiving:
+        result.combined = layout.combined_pdf
+        _write_records(template, layout, batch, written)
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _Recorder:
+    """Records a batch's letters in the register, a chunk per transaction."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.path = job.register_path()
+        self.db = None  # opened only once the roster is valid: a refused run leaves no file
+        self.pending: list = []
+
+    def open(self, template: OficioTemplate, roster: Roster, layout: OutputLayout):
+        from oficios.archive import file_sha256, folder_sha256
+        from oficios.register import Register
+
+        self.db = Register(self.path)
+        return self.db.open_batch(
+            oficio=template.text("oficio", "numero"), fecha=template.fecha.isoformat(),
+            materia=template.text("oficio", "materia"),
+            plantilla_sha256=folder_sha256(template.folder),
+            nomina_sha256=file_sha256(roster.path), comando=self.job.command,
+            carpeta=str(layout.folder), reissue=self.job.reissue, reason=self.job.reason)
+
+    def record(self, batch, item) -> None:
+        self.pending.append((item.key, item.name, item.row, item.code, item.files))
+        if len(self.pending) >= 8:
+            self.flush(batch)
+
+    def flush(self, batch) -> None:
+        if self.pending:
+            self.db.record_letters(batch, self.pending)
+            self.pending.clear()
+
+    def close(self, batch, expected: int):
+        return self.db.close_batch(batch, expected)
+
+
+@contextlib.contextmanager
+def _register(job: Job, kind: str | None) -> Iterator[_Recorder | None]:
+    if kind is not None:  # previews are not issued letters
+        yield None
+        return
+    recorder = _Recorder(job)
+    try:
+        yield recorder
+    finally:
+        if recorder.db is not None:
+            recorder.db.close()
+
+
+def _nomina_pdf(template: OficioTemplate, batch, roster: Roster, written: list) -> bytes:
+    from oficios.archive import nomina_rows
+    from oficios.merge import Merger
+    from oficios.render_pdf import render_nomina
+
+    return render_nomina(
+        numero=template.text("oficio", "numero"), materia=template.text("oficio", "materia"),
+        lugar_fecha=Merger(template).fecha, fecha=template.fecha,
+        author=template.meta.get("oficio", {}).get("autor", ""),
+        version=batch.version if batch else 1, key_label=template.key_column.upper(),
+        rows=nomina_rows(written, template.folder))
+
+
+def _write_records(template: OficioTemplate, layout: OutputLayout, batch, written: list) -> None:
+    from oficios.archive import distribution_copies, write_manifest, write_nomina_csv
+
+    nomina = write_nomina_csv(layout.folder / "nomina.csv", written)
+    about = {"oficio": template.text("oficio", "numero"),
+             "fecha": template.fecha.isoformat(),
+             "materia": template.text("oficio", "materia"),
+             "version": batch.version if batch else None,
+             "plantilla_sha256": batch.plantilla_sha256 if batch else None,
+             "nomina_sha256": batch.nomina_sha256 if batch else None,
+             "cartas": len(written),
+             "copia_de_archivo": layout.combined_pdf.name,
+             "formato_copia_de_archivo": "PDF/A-2b"}
+    write_manifest(layout.folder, about, written, [layout.combined_pdf, nomina])
+    distribution_copies(layout.folder, template.lines("distribucion"), layout.combined_pdf)
 
 
 @contextlib.contextmanager
@@ -129,9 +241,11 @@ def _combined(layout: OutputLayout, template: OficioTemplate, wanted: bool) -> I
     if not wanted:
         yield None
         return
-    from oficios.combine import CombinedPdf
+    from oficios.combine import ArchiveInfo, CombinedPdf
 
     title = template.text("oficio", "numero")
-    with CombinedPdf(layout.combined_pdf, title) as combined:
+    archive = ArchiveInfo(title=title, subject=template.text("oficio", "materia"),
+                          author=template.meta.get("oficio", {}).get("autor", ""),
+                          date=template.fecha)
+    with CombinedPdf(layout.combined_pdf, title, archive) as combined:
         yield combined
-

@@ -55,13 +55,14 @@ def _fetcher_class():
 class PdfRenderer:
     """Renders Letters to PDF bytes; create once (fonts, CSS, layout), render many."""
 
-    def __init__(self, template_folder: str | Path) -> None:
+    def __init__(self, template_folder: str | Path, pdf_variant: str | None = None) -> None:
         from jinja2 import Environment, FileSystemLoader, StrictUndefined
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
         _quiet_weasyprint()
         self.template_folder = Path(template_folder).resolve()
+        self.pdf_variant = pdf_variant  # e.g. "pdf/a-2b"; None for a plain PDF
         self.fetcher = _fetcher_class()([self.template_folder, ASSETS])
         self.font_config = FontConfiguration()
         self.css = CSS(filename=str(ASSETS / STYLESHEET), font_config=self.font_config,
@@ -89,7 +90,24 @@ class PdfRenderer:
 
     def render(self, letter: Letter) -> bytes:
         """The PDF file of one letter."""
-        return self.document(letter).write_pdf()
+        return self.document(letter).write_pdf(pdf_variant=self.pdf_variant)
+
+
+def render_nomina(**context) -> bytes:
+    """The nómina de distribución as a PDF/A-2b document (see assets/nomina.html.j2)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    _quiet_weasyprint()
+    fetcher = _fetcher_class()([ASSETS])
+    fonts = FontConfiguration()
+    css = CSS(filename=str(ASSETS / "nomina.css"), font_config=fonts, url_fetcher=fetcher)
+    env = Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=True,
+                      undefined=StrictUndefined)
+    html = env.get_template("nomina.html.j2").render(**context)
+    return HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf(
+        stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-2b")
 
 
 def render_pdf(letters: Iterable[Letter], template_folder: str | Path) -> Iterator[tuple[Letter, bytes]]:
