@@ -74,6 +74,18 @@ def _split_only(ctx, param, values: tuple[str, ...]) -> tuple[str, ...] | None:
     return codes or None
 
 
+def _split_map(ctx, param, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, header = value.partition("=")
+        if not sep or not name.strip() or not header.strip():
+            raise click.BadParameter(f"'{value}' is not NAME=COLUMN; e.g. --map region=REGIÓN")
+        if name.strip() in pairs:
+            raise click.BadParameter(f"'{name.strip()}' is mapped twice; map each name once")
+        pairs[name.strip()] = header.strip()
+    return tuple(pairs.items())
+
+
 template_option = click.option(
     "--template", "-t", type=click.Path(path_type=Path), default=DEFAULT_TEMPLATE,
     show_default=True, help="Template folder (oficio.toml + cuerpo.md).")
@@ -83,6 +95,10 @@ roster_option = click.option(
 output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
     show_default=True, help="Output root; files go to <output>/<oficio>/<format>/.")
+map_option = click.option(
+    "--map", "column_map", multiple=True, callback=_split_map, metavar="NAME=COLUMN",
+    help="Read the template's NAME from the roster column headed COLUMN (repeatable); "
+         "otherwise headers match names whatever their case, accents and spacing.")
 format_option = click.option(
     "--format", "formats", default="pdf,docx", show_default=True, callback=_split_formats,
     help="Formats to produce, comma-separated: pdf, docx.")
@@ -101,16 +117,29 @@ def cli() -> None:
 @click.option("--only", multiple=True, callback=_split_only, metavar="CUT[,CUT...]",
               help="Render only these recipients (codes from the roster's key column).")
 @format_option
+@map_option
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
               help="Processes rendering in parallel.  [default: the number of cores]")
+@click.option("--register", "register_path", type=click.Path(path_type=Path), default=None,
+              help="The register (SQLite).  [default: <output>/registro-oficina-de-partes.sqlite]")
+@click.option("--reissue", is_flag=True,
+              help="Issue again an oficio number the register has, with new content.")
+@click.option("--reason", default="", help="Why it is re-issued (required with --reissue).")
+@click.option("--pdfa", is_flag=True, help="Write each letter's PDF as PDF/A-2b too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_errors
-def generate(template: Path, roster: Path, output: Path, only, formats, workers, quiet: bool) -> None:
-    """Render one PDF and one DOCX per recipient of the roster, and one combined PDF."""
+def generate(template: Path, roster: Path, output: Path, only, formats, column_map, workers,
+             register_path: Path | None, reissue: bool, reason: str, pdfa: bool,
+             quiet: bool) -> None:
+    """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
+    import shlex
+
     from oficios import console, pipeline
 
     job = Job(template=template, roster=roster, output=output, formats=formats, only=only,
-              workers=workers)
+              workers=workers, register=register_path, reissue=reissue, reason=reason,
+              pdfa=pdfa, command=shlex.join(["oficios", *sys.argv[1:]]),
+              column_map=column_map)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)
@@ -120,12 +149,13 @@ def generate(template: Path, roster: Path, output: Path, only, formats, workers,
 @cli.command()
 @template_option
 @roster_option
+@map_option
 @reports_errors
-def check(template: Path, roster: Path) -> None:
+def check(template: Path, roster: Path, column_map) -> None:
     """Check that the roster gives every value the template needs, without rendering."""
     from oficios import pipeline
 
-    tpl, ros = pipeline.check(template, roster)
+    tpl, ros = pipeline.load(Job(template=template, roster=roster, column_map=column_map))
     needed = sorted(tpl.required_variables())
     click.echo(f"OK: {roster} gives the {len(needed)} values the template {template} uses "
                f"({', '.join(needed)}) for all {len(ros)} recipients.")
@@ -137,17 +167,31 @@ def check(template: Path, roster: Path) -> None:
 @roster_option
 @output_option
 @format_option
+@map_option
 @reports_errors
-def preview(only: str, template: Path, roster: Path, output: Path, formats) -> None:
+def preview(only: str, template: Path, roster: Path, output: Path, formats, column_map) -> None:
     """Render one recipient's letter and print where it is."""
     from oficios import console, pipeline
 
-    job = Job(template=template, roster=roster, output=output, formats=formats, only=(only,))
+    job = Job(template=template, roster=roster, output=output, formats=formats, only=(only,),
+              column_map=column_map)
     console.warn_if_slow_pdf(formats, quiet=False)
     result = pipeline.generate(job, kind="preview")
     for paths in result.files.values():
         for path in paths:
             click.echo(str(path))
+
+
+def _add_office_commands() -> None:
+    from oficios.cli_register import register, verify
+
+    for command in (register, verify):
+        for sub in [command, *getattr(command, "commands", {}).values()]:
+            sub.callback = reports_errors(sub.callback)
+        cli.add_command(command)
+
+
+_add_office_commands()
 
 
 def main() -> None:

@@ -309,3 +309,10 @@ def _rewrite_references(obj, new_ids: dict[tuple[int, int], int]) -> None:
                     item[key] = _ref(new_ids[_key(value)])
             elif isinstance(value, (DictionaryObject, ArrayObject)):
                 stack.append(value)
+
+
+def pdf_text(path: Path) -> str:
+    """All the text of a PDF's pages, for finding what it says (e.g. its verification code)."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
