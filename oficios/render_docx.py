@@ -1,35 +1,53 @@
 """Letters -> DOCX bytes: a Word document a secretary can edit, laid out as a Chilean oficio.
 
 The only module that imports python-docx. Page set-up and the editable "Oficio ..." styles
-are built once into a prepared base document kept as bytes; every letter starts from a
-fresh load of it, so no state leaks between letters. Output is byte-reproducible.
+are built once with python-docx into a prepared base document. A letter changes only its
+body, running header, relationships and core properties: those are built with lxml on
+copies of the base's, every other part is reused already deflated, and the zip is written
+in one pass. Output is byte-reproducible.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
+import re
+import struct
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import docx
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.image.image import Image
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
+from docx.opc.coreprops import CoreProperties
+from docx.opc.oxml import parse_xml as parse_opc_xml, serialize_part_xml
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.opc.pkgwriter import _ContentTypesItem
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
+from docx.oxml.shape import CT_Inline
+from docx.parts.image import ImagePart
 from docx.shared import Cm, Length, Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 from docx.text.run import Run as DocxRun
+from lxml.etree import SubElement, _Element
 
 from oficios.letter import Block, Letter, ListBlock, Paragraph, Run
 
 FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
 LANG = "es-CL"
 LOGO_WIDTH = Cm(2.5)
+TEXT_WIDTH = Cm(15.5)  # A4 less the 3 cm and 2.5 cm side margins
 # The reference block (number, ANT., MAT., date) sits in the right half of the 15.5 cm
 # text column; its labels hang so a long MAT. wraps under the text, not under "MAT.:".
 REF_LEFT, REF_LABEL = Cm(8.0), Cm(1.4)
@@ -79,30 +97,57 @@ STYLES = (
 )
 
 
+# The parts a letter changes, as python-docx's default template names them (header1.xml is
+# the header of pages after the first), each with its parser: python-docx reads package
+# relationships with element classes of their own.
+_CORE, _DOCUMENT, _HEADER = "docProps/core.xml", "word/document.xml", "word/header1.xml"
+_FOOTERS = ("word/footer1.xml", "word/footer2.xml")  # later pages', first page's
+_DOCUMENT_RELS, _CONTENT_TYPES = "word/_rels/document.xml.rels", "[Content_Types].xml"
+_PARSERS = {_CORE: parse_xml, _DOCUMENT: parse_xml, _HEADER: parse_xml,
+            _DOCUMENT_RELS: parse_opc_xml, **{name: parse_xml for name in _FOOTERS}}
+_DEFLATE_LEVEL = zlib.Z_DEFAULT_COMPRESSION  # zipfile's; level 1 saves 0.05 ms, adds 10%
+_P, _PPR, _PSTYLE, _KEEP_NEXT, _R, _RPR, _RSTYLE, _B, _I, _T, _TAB, _BR, _BODY, _DRAWING = (
+    qn(f"w:{tag}") for tag in ("p", "pPr", "pStyle", "keepNext", "r", "rPr", "rStyle", "b",
+                               "i", "t", "tab", "br", "body", "drawing"))
+_HYPERLINK, _HISTORY, _VAL, _RID, _XML_SPACE = map(
+    qn, ("w:hyperlink", "w:history", "w:val", "r:id", "xml:space"))
+_BREAKS = re.compile(r"([\t\r\n])")  # characters Word stores as elements, not as text
+
+
 class DocxRenderer:
     """Renders Letters to DOCX bytes; prepare once, render many."""
 
     def __init__(self) -> None:
-        doc = docx.Document()
-        _slim_package(doc)
-        _set_up_page(doc)
-        _set_up_defaults(doc)
-        for spec in STYLES:
-            _add_style(doc, spec)
-        _add_hyperlink_style(doc)
-        _clear_body(doc)
+        doc = _base_document()
         buf = io.BytesIO()
         doc.save(buf)
-        self._base = buf.getvalue()
+        with zipfile.ZipFile(buf) as zf:
+            blobs = {name: zf.read(name) for name in zf.namelist()}
+        # Deflated once here, in python-docx's order ([Content_Types].xml first).
+        self._entries = tuple(_deflate(name, blob) for name, blob in blobs.items())
+        self._xml = {name: parse(blobs[name]) for name, parse in _PARSERS.items()}
+        self._parts = tuple(doc.part.package.iter_parts())  # to type a logo's part
 
     def render(self, letter: Letter) -> bytes:
         """One letter -> the content of its .docx file (byte-identical for equal letters)."""
-        doc = docx.Document(io.BytesIO(self._base))
+        doc = _LetterDoc({name: copy.deepcopy(xml) for name, xml in self._xml.items()})
         _write_letter(doc, letter)
-        _set_properties(doc, letter)
-        buf = io.BytesIO()
-        doc.save(buf)
-        return _normalize_zip(buf.getvalue(), _zip_time(letter.fecha))
+        parts = doc.parts(self._parts)
+        entries = [_deflate(e.name, parts.pop(e.name)) if e.name in parts else e
+                   for e in self._entries]
+        entries += (_deflate(name, blob) for name, blob in parts.items())  # the logo, last
+        return _zip(entries, _zip_time(letter.fecha))
+
+
+def docx_text(path: str | Path) -> str:
+    """All the text of a DOCX file: body, headers and footers (to find its verification code)."""
+    document = docx.Document(str(path))
+    texts = [p.text for p in document.paragraphs]
+    for section in document.sections:
+        for part in (section.header, section.first_page_header, section.footer,
+                     section.first_page_footer):
+            texts += [p.text for p in part.paragraphs]
+    return "\n".join(texts)
 
 
 def render_docx(letters: Iterable[Letter]) -> Iterator[tuple[Letter, bytes]]:
@@ -112,7 +157,70 @@ def render_docx(letters: Iterable[Letter]) -> Iterator[tuple[Letter, bytes]]:
         yield letter, renderer.render(letter)
 
 
+class _LetterDoc:
+    """One letter's changing parts, as XML: body, header, relationships, core properties."""
+
+    def __init__(self, xml: dict[str, _Element]) -> None:
+        self._xml, self._rels = xml, xml[_DOCUMENT_RELS]
+        self.body = xml[_DOCUMENT].find(_BODY)
+        self._sect_pr = self.body[-1]  # moved back to the end once the body is written
+        self.header_run = xml[_HEADER].find(_P).find(_R)  # styled and empty, for the text
+        self.footer_runs = [xml[name].find(_P).find(_R) for name in _FOOTERS]  # for the code
+        self.core_properties = CoreProperties(xml[_CORE])
+        self._logo: ImagePart | None = None
+
+    def paragraph(self, style: str) -> _Element:
+        """A new paragraph at the end of the body, in one of the oficio styles."""
+        p = SubElement(self.body, _P)
+        SubElement(SubElement(p, _PPR), _PSTYLE, {_VAL: _style_id(style)})
+        return p
+
+    def relate(self, reltype: str, target: str, external: bool = False) -> str:
+        """The rId of a relationship to `target`, added if new, numbered as python-docx does."""
+        wanted = (reltype, target, "External" if external else None)
+        for rel in self._rels:
+            if (rel.get("Type"), rel.get("Target"), rel.get("TargetMode")) == wanted:
+                return rel.get("Id")  # one relationship per URL, however often it is linked
+        used = {rel.get("Id") for rel in self._rels}
+        rId = next(f"rId{n}" for n in range(1, len(used) + 2) if f"rId{n}" not in used)
+        self._rels.add_rel(rId, reltype, target, external)
+        return rId
+
+    def add_logo(self, paragraph: _Element, path: Path) -> None:
+        """The logo file as an image part, shown LOGO_WIDTH wide in a run of `paragraph`."""
+        image = Image.from_file(str(path))
+        self._logo = ImagePart.from_image(image, PackURI(f"/word/media/image1.{image.ext}"))
+        rId = self.relate(RT.IMAGE, self._logo.partname.relative_ref("/word"))
+        cx, cy = image.scaled_dimensions(LOGO_WIDTH, None)
+        inline = CT_Inline.new_pic_inline(1, rId, image.filename, cx, cy)  # the only drawing
+        for side in ("distT", "distB", "distL", "distR"):  # else LibreOffice adds 0.32 cm
+            inline.set(side, "0")
+        SubElement(_run(paragraph), _DRAWING).append(inline)
+
+    def parts(self, base_parts: tuple[Part, ...]) -> dict[str, bytes]:
+        """The serialized parts, by zip entry name, with the logo's if the letter has one."""
+        self.body.append(self._sect_pr)  # w:sectPr must close the body
+        parts = {name: serialize_part_xml(xml) for name, xml in self._xml.items()}
+        if self._logo is not None:  # python-docx's own writer, to list its content type
+            types = _ContentTypesItem.from_parts((*base_parts, self._logo))
+            parts |= {_CONTENT_TYPES: types.blob, self._logo.partname.membername: self._logo.blob}
+        return parts
+
+
 # -- the prepared base document ---------------------------------------------------------
+
+
+def _base_document() -> Document:
+    """python-docx's default document, slimmed and set up as an empty oficio."""
+    doc = docx.Document()
+    _slim_package(doc)
+    _set_up_page(doc)
+    _set_up_defaults(doc)
+    for spec in STYLES:
+        _add_style(doc, spec)
+    _add_hyperlink_style(doc)
+    _clear_body(doc)
+    return doc
 
 
 def _slim_package(doc: Document) -> None:
@@ -146,14 +254,20 @@ def _set_up_page(doc: Document) -> None:
     # pages are separated; every page carries "page / pages".
     section.different_first_page_header_footer = True
     for footer in (section.footer, section.first_page_footer):
-        _add_page_numbers(footer.paragraphs[0])
+        paragraph = footer.paragraphs[0]
+        # The verification code at the left (written per letter), the page numbers at the
+        # right margin, after a right-aligned tab.
+        _small(paragraph.add_run())
+        paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+        _small(paragraph.add_run("\t"))
+        _add_page_numbers(paragraph)
     header = section.header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _small(header.add_run())  # each letter writes its number and recipient in this run
 
 
 def _add_page_numbers(paragraph: DocxParagraph) -> None:
-    """Right-aligned "PAGE / NUMPAGES" fields in small grey type."""
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    """"PAGE / NUMPAGES" fields in small grey type."""
     for i, field in enumerate(("PAGE", "NUMPAGES")):
         if i:
             _small(paragraph.add_run(" / "))
@@ -240,116 +354,131 @@ def _clear_body(doc: Document) -> None:
             body.remove(child)
 
 
+
 # -- one letter -------------------------------------------------------------------------
 
 
-def _write_letter(doc: Document, letter: Letter) -> None:
+def _write_letter(doc: _LetterDoc, letter: Letter) -> None:
     """Lay the letter out top to bottom as D.S. 291/1974 describes an oficio."""
-    running = " — ".join(filter(None, (letter.numero, letter.recipient_name)))
-    _small(doc.sections[0].header.paragraphs[0].add_run(running))
+    _add_text(doc.header_run, " — ".join(filter(None, (letter.numero, letter.recipient_name))))
+    if letter.verification:
+        for run in doc.footer_runs:
+            _add_text(run, f"Código de verificación: {letter.verification}")
     _write_letterhead(doc, letter)
     _write_reference(doc, letter)
     for party in (letter.de, letter.a):
-        _write_lines(_paragraph(doc, "Oficio Destinatario"), party.lines, f"{party.label} :\t")
+        _write_lines(doc.paragraph("Oficio Destinatario"), party.lines, f"{party.label} :\t")
     for block in letter.body:
         _write_block(doc, block)
     for block in letter.closing:
         for paragraph in _write_block(doc, block):
-            paragraph.paragraph_format.keep_with_next = True  # stays with the signature
-    _write_lines(_paragraph(doc, "Oficio Firma"), letter.firma)
-    _paragraph(doc, "Oficio Iniciales").add_run(letter.iniciales)
+            _keep_with_next(paragraph)  # stays with the signature
+    _write_lines(doc.paragraph("Oficio Firma"), letter.firma)
+    _run(doc.paragraph("Oficio Iniciales"), letter.iniciales)
     _write_distribution(doc, letter)
+    _set_properties(doc.core_properties, letter)
 
 
-def _paragraph(doc: Document, style: str) -> DocxParagraph:
-    """A new paragraph at the end of the body, in one of the oficio styles."""
-    paragraph = doc.add_paragraph()
-    # Set by id: python-docx's lookup by style name costs more than the rest of the letter.
-    paragraph._p.get_or_add_pPr().style = _style_id(style)
-    return paragraph
+def _run(parent: _Element, text="", bold=False, italic=False, style=None) -> _Element:
+    """Append a w:r holding `text`, its formatting in w:rPr in the schema's order."""
+    r = SubElement(parent, _R)
+    if style or bold or italic:
+        r_pr = SubElement(r, _RPR)
+        if style:
+            SubElement(r_pr, _RSTYLE, {_VAL: style})
+        if bold:
+            SubElement(r_pr, _B)
+        if italic:
+            SubElement(r_pr, _I)
+    _add_text(r, text)
+    return r
 
 
-def _write_lines(paragraph: DocxParagraph, lines: Iterable[str], lead: str = "") -> None:
+def _add_text(r: _Element, text: str) -> None:
+    """Append `text` to a run as python-docx does: tabs as w:tab, line ends as w:br."""
+    for piece in _BREAKS.split(text):
+        if piece == "\t":
+            SubElement(r, _TAB)
+        elif piece in ("\r", "\n"):
+            SubElement(r, _BR)
+        elif piece:
+            t = SubElement(r, _T)
+            t.text = piece
+            if len(piece.strip()) < len(piece):  # else readers drop the edge spaces
+                t.set(_XML_SPACE, "preserve")
+
+
+def _keep_with_next(paragraph: _Element) -> None:
+    """Keep a paragraph on the page of the next one (w:keepNext follows w:pStyle)."""
+    SubElement(paragraph[0], _KEEP_NEXT)
+
+
+def _write_lines(paragraph: _Element, lines: Iterable[str], lead: str = "") -> None:
     """`lead`, then `lines` joined by line breaks, so a block stays one paragraph in Word."""
-    paragraph.add_run(lead + "\n".join(lines))  # python-docx turns "\n" into a w:br
+    _run(paragraph, lead + "\n".join(lines))
 
 
-def _write_letterhead(doc: Document, letter: Letter) -> None:
+def _write_letterhead(doc: _LetterDoc, letter: Letter) -> None:
     """The logo (if any) above the letterhead lines, top left."""
     if not letter.membrete and letter.logo is None:
         return
-    paragraph, lead = _paragraph(doc, "Oficio Membrete"), ""
+    paragraph, lead = doc.paragraph("Oficio Membrete"), ""
     if letter.logo is not None:
-        shape = paragraph.add_run().add_picture(str(letter.logo), width=LOGO_WIDTH)
-        for side in ("distT", "distB", "distL", "distR"):  # else LibreOffice adds 0.32 cm
-            shape._inline.set(side, "0")
+        doc.add_logo(paragraph, letter.logo)
         lead = "\n" if letter.membrete else ""
     _write_lines(paragraph, letter.membrete, lead)
 
 
-def _write_reference(doc: Document, letter: Letter) -> None:
+def _write_reference(doc: _LetterDoc, letter: Letter) -> None:
     """Number, ANT., MAT. and place and date, in the right half of the page."""
-    _paragraph(doc, "Oficio Referencia").add_run(letter.numero).bold = True
+    _run(doc.paragraph("Oficio Referencia"), letter.numero, bold=True)
     for label, value in (("ANT.:", letter.antecedente), ("MAT.:", letter.materia)):
-        paragraph = _paragraph(doc, "Oficio Referencia")
-        paragraph.add_run(label).bold = True
-        paragraph.add_run("\t" + value)
-    _paragraph(doc, "Oficio Referencia").add_run(letter.lugar_fecha).bold = True
+        paragraph = doc.paragraph("Oficio Referencia")
+        _run(paragraph, label, bold=True)
+        _run(paragraph, "\t" + value)
+    _run(doc.paragraph("Oficio Referencia"), letter.lugar_fecha, bold=True)
 
 
-def _write_block(doc: Document, block: Block) -> list[DocxParagraph]:
+def _write_block(doc: _LetterDoc, block: Block) -> list[_Element]:
     """A body paragraph or list; returns the paragraphs it produced."""
     if isinstance(block, Paragraph):
-        paragraph = _paragraph(doc, "Oficio Cuerpo")
-        _write_runs(paragraph, block.runs)
+        paragraph = doc.paragraph("Oficio Cuerpo")
+        _write_runs(doc, paragraph, block.runs)
         return [paragraph]
     return [_write_item(doc, block, i, item) for i, item in enumerate(block.items)]
 
 
-def _write_item(doc: Document, block: ListBlock, index: int, runs: tuple[Run, ...]):
+def _write_item(doc: _LetterDoc, block: ListBlock, index: int, runs: tuple[Run, ...]):
     """One list item; unordered items carry their own marker ("(i)") in the text."""
-    paragraph = _paragraph(doc, "Oficio Lista")
+    paragraph = doc.paragraph("Oficio Lista")
     if block.ordered:
-        paragraph.add_run(f"{block.start + index}.\t")  # the tab reaches the hanging indent
-    _write_runs(paragraph, runs)
+        _run(paragraph, f"{block.start + index}.\t")  # the tab reaches the hanging indent
+    _write_runs(doc, paragraph, runs)
     return paragraph
 
 
-def _write_runs(paragraph: DocxParagraph, runs: Iterable[Run]) -> None:
+def _write_runs(doc: _LetterDoc, paragraph: _Element, runs: Iterable[Run]) -> None:
     """Literal text runs, bold/italic as given; linked runs become real hyperlinks."""
     for run in runs:
-        target = _add_hyperlink(paragraph, run.href) if run.href else paragraph.add_run()
-        target.text = run.text
-        if run.bold:  # only when set: assigning False/None would leave an empty w:rPr
-            target.bold = True
-        if run.italic:
-            target.italic = True
+        if run.href:
+            rId = doc.relate(RT.HYPERLINK, run.href, external=True)
+            link = SubElement(paragraph, _HYPERLINK, {_RID: rId, _HISTORY: "1"})
+            _run(link, run.text, run.bold, run.italic, style="Hyperlink")
+        else:
+            _run(paragraph, run.text, run.bold, run.italic)
 
 
-def _add_hyperlink(paragraph: DocxParagraph, url: str) -> DocxRun:
-    """Append a w:hyperlink to `url` holding one empty run, and return that run."""
-    link = OxmlElement("w:hyperlink")
-    link.set(qn("r:id"), paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True))
-    link.set(qn("w:history"), "1")
-    r = OxmlElement("w:r")
-    r.get_or_add_rPr().style = "Hyperlink"
-    link.append(r)
-    paragraph._p.append(link)  # python-docx has no public API to add a hyperlink
-    return DocxRun(r, paragraph)
-
-
-def _write_distribution(doc: Document, letter: Letter) -> None:
+def _write_distribution(doc: _LetterDoc, letter: Letter) -> None:
     """The distribution title, then its lines numbered 1., 2., ..."""
-    title = _paragraph(doc, "Oficio Distribución")
-    title.add_run(letter.distribucion_titulo).bold = True
-    title.paragraph_format.keep_with_next = True
+    title = doc.paragraph("Oficio Distribución")
+    _keep_with_next(title)
+    _run(title, letter.distribucion_titulo, bold=True)
     for number, line in enumerate(letter.distribucion, start=1):
-        _paragraph(doc, "Oficio Distribución").add_run(f"{number}. {line}")
+        _run(doc.paragraph("Oficio Distribución"), f"{number}. {line}")
 
 
-def _set_properties(doc: Document, letter: Letter) -> None:
+def _set_properties(props: CoreProperties, letter: Letter) -> None:
     """Core properties, dated by the letter (never now()) so output is reproducible."""
-    props = doc.core_properties
     stamp = dt.datetime.combine(letter.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc)
     props.title = letter.title or letter.numero
     props.subject = letter.materia
@@ -362,21 +491,46 @@ def _set_properties(doc: Document, letter: Letter) -> None:
 
 # -- reproducible zip -------------------------------------------------------------------
 
+# zipfile's header layouts: each entry is written field for field as zipfile wrote it.
+_LOCAL, _CENTRAL, _END = map(struct.Struct, ("<4s2B4HL2L2H", "<4s4B4HL2L5H2L", "<4s4H2LH"))
+_VERSION, _UNIX, _RW_R_R = 20, 3, 0o644 << 16  # zip 2.0, "made on Unix", rw-r--r--
+
+
+class _Entry(NamedTuple):
+    """A zip entry: name, CRC-32 and size of the content, and the content deflated."""
+
+    name: str
+    crc: int
+    size: int
+    data: bytes
+
+
+def _deflate(name: str, blob: bytes) -> _Entry:
+    """A zip entry for `blob`, compressed as zipfile compresses (raw deflate)."""
+    compressor = zlib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
+    return _Entry(name, zlib.crc32(blob), len(blob), compressor.compress(blob) + compressor.flush())
+
+
+def _zip(entries: list[_Entry], when: tuple[int, ...]) -> bytes:
+    """A zip archive of deflated entries in the given order, every one stamped `when`."""
+    date = (when[0] - 1980) << 9 | when[1] << 5 | when[2]
+    time = when[3] << 11 | when[4] << 5 | when[5] // 2
+    chunks, directory, offset = [], [], 0
+    for entry in entries:
+        name = entry.name.encode("ascii")  # part names are ASCII: no UTF-8 flag needed
+        fields = (zipfile.ZIP_DEFLATED, time, date, entry.crc, len(entry.data), entry.size)
+        local = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, 0, *fields, len(name), 0) + name
+        # The same "made on" system and attributes on every OS, so no bytes depend on it.
+        directory.append(_CENTRAL.pack(b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, 0, *fields,
+                                       len(name), 0, 0, 0, 0, _RW_R_R, offset) + name)
+        chunks += (local, entry.data)
+        offset += len(local) + len(entry.data)
+    central = b"".join(directory)
+    end = _END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), offset, 0)
+    return b"".join(chunks) + central + end
+
 
 def _zip_time(day: dt.date) -> tuple[int, int, int, int, int, int]:
     """The letter's date at noon, as a zip timestamp (zip cannot store years before 1980)."""
     day = max(day, dt.date(1980, 1, 1))
     return (day.year, day.month, day.day, 12, 0, 0)
-
-
-def _normalize_zip(raw: bytes, when: tuple[int, int, int, int, int, int]) -> bytes:
-    """Rewrite a zip with one fixed timestamp and fixed attributes for every entry."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():  # python-docx writes parts in a stable order
-            entry = zipfile.ZipInfo(info.filename, date_time=when)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            entry.create_system = 3  # "Unix" on every OS, so the bytes do not depend on it
-            dst.writestr(entry, src.read(info.filename))
-    return out.getvalue()

@@ -98,3 +98,42 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_completes_with_the_same_files(tmp_path
     assert len(list(pdf_folder.glob("*.pdf"))) == 345
     assert all((pdf_folder / name).read_bytes() == data for name, data in before.items())
     assert (folder / "mideplan-01-a-264-combinado.pdf").is_file()
+
+
+@pytest.mark.slow
+def test_a_batch_killed_half_way_leaves_a_consistent_register_and_a_rerun_completes_it(tmp_path):
+    import sqlite3
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "oficios", "generate", "--output", str(out), "--quiet"]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    register = out / "registro-oficina-de-partes.sqlite"
+
+    def recorded() -> int:
+        if not register.exists():
+            return 0
+        try:
+            with sqlite3.connect(register, timeout=5) as db:
+                return db.execute("SELECT COUNT(*) FROM cartas").fetchone()[0]
+        except sqlite3.OperationalError:  # the schema is being created
+            return 0
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and recorded() < 24:
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)  # no chance to clean up: a power cut
+    process.wait(timeout=30)
+    with sqlite3.connect(register) as db:
+        state, letters = db.execute("SELECT estado, cartas FROM lotes").fetchone()
+        half = db.execute("SELECT COUNT(*) FROM cartas").fetchone()[0]
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert state == "incompleto" and 24 <= half < 345
+    rerun = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    with sqlite3.connect(register) as db:
+        assert db.execute("SELECT COUNT(*), estado, cartas FROM lotes").fetchone() == (1, "completo", 345)
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT clave) FROM cartas").fetchone() == (345, 345)
+        assert db.execute("SELECT COUNT(*) FROM archivos").fetchone()[0] == 690
+    folder = out / "mideplan-01-a-264"
+    assert not list(folder.rglob("*.part"))
+    assert len(list((folder / "pdf").glob("*.pdf"))) == 345

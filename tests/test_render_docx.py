@@ -316,3 +316,91 @@ def test_render_docx_yields_each_letter_with_its_bytes():
     out = list(render_docx(letters))
     assert [letter for letter, _ in out] == letters
     assert all(data[:2] == b"PK" for _, data in out)
+
+
+def test_later_pages_carry_the_number_and_recipient_in_small_grey_type(document):
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    (header,) = section.header.paragraphs
+    assert header.text == "MIDEPLAN OF. N° 01-A/264 — Ñuñoa"
+    (run,) = header.runs
+    assert run.font.size.pt == 8 and str(run.font.color.rgb) == "555555"
+
+
+def test_zip_entries_are_deflated_with_host_independent_attributes(nunoa_bytes):
+    with zipfile.ZipFile(io.BytesIO(nunoa_bytes)) as zf:
+        infos = zf.infolist()
+        assert [i.filename for i in infos[:2]] == ["[Content_Types].xml", "_rels/.rels"]
+        assert len({i.filename for i in infos}) == len(infos)
+        for info in infos:
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert (info.create_system, info.external_attr) == (3, 0o644 << 16)
+            assert info.compress_size < info.file_size  # really compressed, not stored
+            assert zf.read(info) and zf.getinfo(info.filename).CRC == info.CRC
+
+
+def test_entries_keep_one_order_for_every_letter(renderer, nunoa_bytes):
+    other = renderer.render(make_letter("Arica", "Región de Arica y Parinacota"))
+    with zipfile.ZipFile(io.BytesIO(nunoa_bytes)) as a, zipfile.ZipFile(io.BytesIO(other)) as b:
+        assert a.namelist() == b.namelist()
+
+
+def content_types_cover_every_part(data: bytes) -> bool:
+    """True when [Content_Types].xml gives a type to every part of the package."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        types = zf.read("[Content_Types].xml").decode()
+        parts = [n for n in zf.namelist() if n != "[Content_Types].xml"]
+    return all(f'PartName="/{name}"' in types
+               or f'Extension="{name.rsplit(".", 1)[1]}"' in types for name in parts)
+
+
+def test_logo_is_its_own_image_part_listed_in_the_content_types(renderer, tmp_path):
+    data = renderer.render(make_letter(logo=tiny_png(tmp_path / "logo.png")))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.namelist()[-1] == "word/media/image1.png"
+        assert zf.read("word/media/image1.png") == (tmp_path / "logo.png").read_bytes()
+        assert 'Extension="png" ContentType="image/png"' in zf.read("[Content_Types].xml").decode()
+    assert content_types_cover_every_part(data)
+
+
+def test_no_state_leaks_from_one_letter_to_the_next(tmp_path):
+    plain = make_letter()
+    fresh = DocxRenderer().render(plain)
+    renderer = DocxRenderer()
+    links = Paragraph((Run("a", href="http://a.cl"), Run("b", href="http://b.cl")),)
+    renderer.render(make_letter(logo=tiny_png(tmp_path / "logo.png"), body=(links,)))
+    assert renderer.render(plain) == fresh
+    assert content_types_cover_every_part(fresh)
+    with zipfile.ZipFile(io.BytesIO(fresh)) as zf:
+        assert not any(name.startswith("word/media/") for name in zf.namelist())
+
+
+def test_links_to_one_url_share_one_relationship_and_keep_their_formatting(renderer):
+    body = (Paragraph((
+        Run("uno", href="http://a.cl", bold=True), Run(" y "),
+        Run("dos", href="http://b.cl", italic=True), Run("tres", href="http://a.cl"),
+    )),)
+    doc = docx.Document(io.BytesIO(renderer.render(make_letter(body=body))))
+    links = [h for p in doc.paragraphs for h in p.hyperlinks]
+    assert [(h.text, h.url) for h in links] == [
+        ("uno", "http://a.cl"), ("dos", "http://b.cl"), ("tres", "http://a.cl")]
+    assert links[0]._hyperlink.rId == links[2]._hyperlink.rId != links[1]._hyperlink.rId
+    assert [(r.bold, r.italic) for h in links for r in h.runs] == [
+        (True, None), (None, True), (None, None)]
+    assert all(r.style.name == "Hyperlink" for h in links for r in h.runs)
+    hyperlink_rels = [r for r in doc.part.rels.values() if r.reltype.endswith("/hyperlink")]
+    assert len(hyperlink_rels) == 2
+
+
+def test_tabs_line_breaks_and_edge_spaces_survive(renderer):
+    text = "  a\tb\nc  "
+    doc = docx.Document(io.BytesIO(renderer.render(make_letter(body=(_plain(text),)))))
+    (paragraph,) = [p for p in doc.paragraphs if p.text == text]
+    xml = paragraph._p.xml
+    assert "<w:tab/>" in xml and "<w:br/>" in xml and 'xml:space="preserve"' in xml
+
+
+def test_section_properties_close_the_body_as_the_schema_requires(document):
+    body = document.element.body
+    assert body[-1].tag == docx.oxml.ns.qn("w:sectPr")
+    assert len(body.findall(docx.oxml.ns.qn("w:sectPr"))) == 1

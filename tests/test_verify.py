@@ -1,0 +1,78 @@
+"""`oficios verify`: the issued file is recognised, and any change to it is caught."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import DATA, TEMPLATE
+from oficios.cli import cli
+from oficios.pipeline import Job, generate
+from oficios.register import RegisterError
+from oficios.verify import ALTERED, UNKNOWN, VERIFIED, verify
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    out = tmp_path_factory.mktemp("verify")
+    result = generate(Job(template=TEMPLATE, roster=DATA / "roster-four-municipalities.csv",
+                          output=out, workers=1, only=("13120",)))
+    return result, out / "registro-oficina-de-partes.sqlite"
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_the_issued_file_is_verified(issued, fmt):
+    result, register = issued
+    verdict = verify(result.files[fmt][0], register)
+    assert verdict.status == VERIFIED
+    assert (verdict.found.clave, verdict.found.destinatario) == ("13120", "Ñuñoa")
+    assert verdict.found.batch.oficio == "MIDEPLAN OF. N° 01-A/264"
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_a_one_byte_change_anywhere_is_caught(issued, tmp_path, fmt):
+    result, register = issued
+    original = result.files[fmt][0].read_bytes()
+    for position in (len(original) // 3, len(original) - 1):
+        changed = bytearray(original)
+        changed[position] ^= 0x01
+        path = tmp_path / f"changed.{fmt}"
+        path.write_bytes(bytes(changed))
+        assert verify(path, register).status in (ALTERED, UNKNOWN)
+
+
+def test_an_appended_byte_is_reported_as_an_altered_copy_of_the_letter(issued, tmp_path):
+    result, register = issued
+    path = tmp_path / "copia.pdf"
+    path.write_bytes(result.files["pdf"][0].read_bytes() + b"\n")
+    verdict = verify(path, register)
+    assert verdict.status == ALTERED and verdict.found.clave == "13120"
+
+
+def test_the_docx_carries_the_code_in_its_footers(issued):
+    import docx
+
+    result, _ = issued
+    section = docx.Document(str(result.files["docx"][0])).sections[0]
+    code = verify(result.files["docx"][0], issued[1]).code
+    for footer in (section.footer, section.first_page_footer):
+        assert footer.paragraphs[0].text.startswith(f"Código de verificación: {code}")
+
+
+def test_cli_answers_and_exit_codes(issued, tmp_path):
+    result, register = issued
+    ok = CliRunner().invoke(cli, ["verify", str(result.files["pdf"][0]), "--register", str(register)])
+    assert ok.exit_code == 0 and ok.output.startswith("VERIFIED:") and "Ñuñoa (13120)" in ok.output
+    other = tmp_path / "otro.pdf"
+    other.write_bytes(b"%PDF-1.7 not a letter")
+    unknown = CliRunner().invoke(cli, ["verify", str(other), "--register", str(register)])
+    assert unknown.exit_code == 1 and unknown.output.startswith("NOT IN THE REGISTER")
+    missing = CliRunner().invoke(cli, ["verify", str(other), "--register", str(tmp_path / "no.sqlite")])
+    assert missing.exit_code == 5 and "no register here" in missing.output
+    assert "Traceback" not in missing.output
+
+
+def test_missing_register_is_a_clear_error(tmp_path):
+    (tmp_path / "a.pdf").write_bytes(b"x")
+    with pytest.raises(RegisterError, match="no register here"):
+        verify(tmp_path / "a.pdf", tmp_path / "none.sqlite")
