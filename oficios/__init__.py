@@ -2,11 +2,15 @@
 
 The package is laid out as the pipeline a letter goes through:
 
-    roster.py    the recipients, read and validated (the only module that imports pandas)
+    roster.py    the recipients, read (the only module that imports pandas); roster_checks.py
+                 matches headers and checks every value and row
     template.py  the oficio template: metadata and Markdown body with Jinja placeholders
     merge.py     one roster row + the template -> one Letter (letter.py), format-independent
     render_pdf.py / render_docx.py   Letters -> bytes (the only modules importing weasyprint / docx)
+    batch.py     chunks of letters rendered by worker processes
     output.py    file names and atomic writes
+    combine.py   the letters in one PDF/A archive copy, with the nómina (pypdf)
+    register.py  the Oficina de Partes' register (sqlite3); archive.py, verify.py use it
     pipeline.py  runs the stages in order
     cli.py       the command line, the only place errors become messages and exit codes
 """

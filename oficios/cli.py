@@ -91,7 +91,7 @@ template_option = click.option(
     show_default=True, help="Template folder (oficio.toml + cuerpo.md).")
 roster_option = click.option(
     "--roster", "-r", type=click.Path(path_type=Path), default=DEFAULT_ROSTER,
-    show_default=True, help="Roster file (.csv or .xlsx), one row per recipient.")
+    show_default=True, help="Roster file (.csv, .xlsx or .ods), one row per recipient.")
 output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
     show_default=True, help="Output root; files go to <output>/<oficio>/<format>/.")

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from oficios.errors import OutputError
 from oficios.letter import Letter
-from oficios.slugs import ascii_slug
+from oficios.slugs import ascii_slug, key_slug, safe_name
 
 FORMATS = ("pdf", "docx")
 
@@ -31,15 +31,19 @@ class OutputLayout:
     @classmethod
     def for_template(cls, root: str | Path, template_name: str) -> OutputLayout:
         """The layout for a template, its folder named by an ASCII slug of the template's name."""
-        return cls(Path(root).resolve(), ascii_slug(template_name))
+        return cls(Path(root).resolve(), safe_name(ascii_slug(template_name)))
 
     @property
     def folder(self) -> Path:
         return self.root / self.oficio
 
     def file_name(self, letter: Letter, fmt: str) -> str:
-        """The letter's file name: an ASCII slug, never a path."""
-        return f"{ascii_slug(letter.key)}-{letter.slug}.{fmt}"
+        """The letter's file name: ASCII slugs of key and name, never a path, at most 106 bytes.
+
+        The slug is slugged again so a Letter made by hand cannot smuggle in a path; the roster
+        refuses keys whose slugs are equal, so two letters never share a name.
+        """
+        return f"{safe_name(f'{key_slug(letter.key)}-{ascii_slug(letter.slug)}')}.{fmt}"
 
     @property
     def combined_pdf(self) -> Path:

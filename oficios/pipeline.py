@@ -46,6 +46,8 @@ class Job:
     reason: str = ""
     pdfa: bool = False
     command: str = "oficios generate"
+    # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
+    column_map: tuple[tuple[str, str], ...] = ()
 
     def register_path(self) -> Path:
         """Where the register is: the given file, or one in the output root."""
@@ -81,7 +83,12 @@ class Progress(Protocol):
 
 def _read(job: Job) -> tuple[OficioTemplate, Roster, int]:
     template = OficioTemplate(job.template)
-    roster = load_roster(job.roster, key_column=template.key_column)
+    # Every column the template reads needs a value, except optional ones and the gender
+    # (empty means the neutral forms).
+    optional = set(template.optional_columns) | {template.gender_column}
+    required = (set(template.required_variables()) | {template.name_column}) - optional
+    roster = load_roster(job.roster, key_column=template.key_column, required=required,
+                         optional=optional, column_map=dict(job.column_map))
     total = len(roster)
     if job.only:
         roster = roster.only(list(job.only), template.key_column)

@@ -32,22 +32,38 @@ def _fetcher_class():
     from weasyprint.urls import URLFetcher
 
     class FolderFetcher(URLFetcher):
-        """Fetches local files below the allowed folders and nothing else."""
+        """Fetches regular files below the allowed folders and nothing else.
+
+        No network, no data: URLs, no file outside the folders: not by '..', not by a symlink
+        inside them pointing out (paths are resolved before the check, and the resolved path
+        is what is opened). A refusal stops the rendering (fail_on_errors).
+        """
 
         def __init__(self, roots: Iterable[Path]) -> None:
-            super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+            super().__init__(allowed_protocols=("file",), allow_redirects=False,
+                             fail_on_errors=True)
             self.roots = [Path(r).resolve() for r in roots]
 
         def fetch(self, url, headers=None):
+            path = self.allowed_path(url)
+            if path is None:
+                raise PermissionError(f"refused to fetch {url}: only existing files inside "
+                                      f"{', '.join(map(str, self.roots))} may be used")
+            return super().fetch(path.as_uri(), headers)
+
+        def allowed_path(self, url: str) -> Path | None:
+            """The file a URL names if it may be read, resolved; None if it may not."""
             from urllib.parse import unquote, urlsplit
 
-            parts = urlsplit(url)
-            path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
-            if path is None or parts.netloc not in ("", "localhost") or not any(
-                    path.is_relative_to(root) for root in self.roots):
-                raise PermissionError(f"refused to fetch {url}: only files inside "
-                                      f"{', '.join(map(str, self.roots))} may be used")
-            return super().fetch(url, headers)
+            try:
+                parts = urlsplit(url)
+                if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+                    return None
+                path = Path(unquote(parts.path)).resolve()
+            except (ValueError, OSError, RuntimeError):  # bad URL, NUL in path, symlink loop
+                return None
+            inside = any(path.is_relative_to(root) for root in self.roots)
+            return path if inside and path.is_file() else None
 
     return FolderFetcher
 

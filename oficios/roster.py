@@ -1,21 +1,44 @@
-"""The roster: who receives the letter. Reads CSV or Excel files into plain Recipients.
+"""The roster: who receives the letter. Reads CSV, Excel and OpenDocument files into Recipients.
 
-This is the only module that imports pandas. Every value is read as text (CUT codes keep
-their leading zeros) and stripped; an empty cell is "".
+This is the only module that imports pandas (for .xlsx through openpyxl, .ods through odfpy).
+CSV is decoded here (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252) and split
+with the delimiter its header line uses. Every value is text, cleaned and stripped; an empty
+cell is "". roster_checks.py matches the headers and checks every row before anything else runs.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime as dt
+import io
+import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from oficios.errors import ErrorList, OficiosError, RosterError
+from oficios.errors import RosterError
+from oficios.roster_checks import (
+    FORMULA_ERROR,
+    Column,
+    Rules,
+    check_rows,
+    clean_value,
+    column_letters,
+    fold,
+    match_columns,
+    normalize_key,
+    raise_all,
+)
+
+__all__ = ["Recipient", "Roster", "clean_value", "load_roster", "normalize_key"]
 
 HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
-CUT_PATTERN = re.compile(r"^\d{5}$")
-READERS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel", ".ods": "excel"}
+READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv",
+           ".xlsx": "excel", ".xlsm": "excel", ".ods": "excel"}
+DELIMITERS = ",;\t"
+FORMATS_HINT = "save the roster as .csv (UTF-8), .xlsx or .ods"
 
 
 @dataclass(frozen=True)
@@ -31,11 +54,16 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Roster:
-    """A validated roster: the file it came from, its column names and its recipients."""
+    """A validated roster: the file it came from, its column names and its recipients.
+
+    `headers` gives, for a column name, the header as the file writes it ("Región" for
+    `region`); a name missing from it is written as is.
+    """
 
     path: Path
     columns: tuple[str, ...]
     recipients: tuple[Recipient, ...]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.recipients)
@@ -48,104 +76,219 @@ class Roster:
         if missing:
             raise RosterError(
                 f"no recipient with {key_column} {', '.join(missing)}",
-                file=self.path, column=key_column,
+                file=self.path, column=self.headers.get(key_column, key_column),
                 hint=f"use codes that appear in the roster's '{key_column}' column",
             )
         keep = set(wanted)
         chosen = tuple(r for r in self.recipients if r[key_column] in keep)
-        return Roster(self.path, self.columns, chosen)
+        return Roster(self.path, self.columns, chosen, self.headers)
 
 
-def normalize_key(value: str, key_column: str) -> str:
-    """The key as stored: CUT codes written without their leading zero (1101) get it back."""
-    value = value.strip()
-    if key_column == "cut" and value.isdigit() and len(value) < 5:
-        return value.zfill(5)
-    return value
+def load_roster(path: str | Path, *, key_column: str = "cut", required: Iterable[str] = (),
+                optional: Iterable[str] = (),
+                column_map: Mapping[str, str] | None = None) -> Roster:
+    """Reads and validates a roster file; raises RosterError (or ErrorList) naming what to fix.
 
-
-def load_roster(path: str | Path, *, key_column: str = "cut") -> Roster:
-    """Reads and validates a roster file; raises RosterError (or ErrorList) naming what to fix."""
+    `required` columns must have a value in every row (a missing column is the template's
+    to report); `optional` ones may be empty. Both are matched to headers without regard to
+    case, accents or spacing, and only their values (and the key's) are checked for length
+    and garbled text; with neither given, every column is. `column_map` maps a template
+    name to a header explicitly (`{"region": "REGIÓN_NOMBRE"}`).
+    """
     path = Path(path)
-    frame = _read_frame(path)
-    columns = tuple(str(c).strip() for c in frame.columns)
-    if key_column not in columns:
-        raise RosterError(
-            f"column '{key_column}' is missing; columns found: {', '.join(columns) or 'none'}",
-            file=path, row=HEADER_ROW,
-            hint=f"add a '{key_column}' column with one code per recipient",
-        )
-    recipients = []
-    for offset, raw in enumerate(frame.itertuples(index=False, name=None)):
-        values = {col: _clean(v) for col, v in zip(columns, raw)}
-        if not any(values.values()):
+    required, optional = frozenset(required), frozenset(optional)
+    used = required | optional | {key_column}
+    table = _read_table(path)
+    if key_column not in (column_map or {}):
+        _check_header_row(path, table, key_column)
+    columns = match_columns(table.header, path=path, header_row=table.header_row,
+                            key_column=key_column, expected=used, column_map=column_map)
+    headers = {c.name: c.header for c in columns}
+    rows, errors = _rows(path, table, columns, key_column)
+    rules = Rules(key_column, required, used if (required or optional) else None)
+    raise_all(errors + check_rows(path, rows, headers, rules), path)
+    recipients = tuple(Recipient(row, values) for row, values in rows)
+    return Roster(path, tuple(c.name for c in columns), recipients, headers)
+
+
+def _check_header_row(path: Path, table: _Table, key_column: str) -> None:
+    """Refuses title rows above the header: when the key's header is in a later row."""
+    if any(fold(h) == fold(key_column) for h in table.header):
+        return
+    for row, cells in table.rows[:10]:
+        if any(fold(c) == fold(key_column) for c in cells):
+            raise RosterError(
+                f"row {table.header_row} is not the header: row {row} names the column "
+                f"'{key_column}'", file=path, row=table.header_row,
+                hint=f"delete the rows above row {row}, so the header is the first row")
+
+
+def _rows(path: Path, table: _Table, columns: list[Column],
+          key_column: str) -> tuple[list[tuple[int, dict[str, str]]], list[RosterError]]:
+    """The non-blank rows as (row, values by name), and errors for values in unnamed columns."""
+    # Columns left out because --map chose another for their name are not "unnamed".
+    named = {i for i, header in enumerate(table.header) if fold(header)}
+    rows, errors, unnamed = [], [], set()
+    for row, cells in table.rows:
+        cells = [clean_value(c) for c in cells]
+        if not any(cells):
             continue  # a blank row is not a recipient
+        values = {c.name: cells[c.index] if c.index < len(cells) else "" for c in columns}
         values[key_column] = normalize_key(values[key_column], key_column)
-        recipients.append(Recipient(row=HEADER_ROW + 1 + offset, values=values))
-    _validate(path, recipients, key_column)
-    return Roster(path, columns, tuple(recipients))
+        rows.append((row, values))
+        for index, cell in enumerate(cells):
+            if cell and index not in named and index not in unnamed:
+                unnamed.add(index)  # once per column: the first row shows where it starts
+                errors.append(RosterError(
+                    f"'{cell}' is in column {column_letters(index)}, which has no header",
+                    file=path, row=row, hint=f"name the column in row {table.header_row}, "
+                    "delete it, or quote values that contain the delimiter"))
+    return rows, errors
 
 
-def _read_frame(path: Path):
-    import pandas as pd
+@dataclass(frozen=True)
+class _Table:
+    """A file's cells as text: the header's row number and cells, then each row's."""
 
+    header_row: int
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def _read_table(path: Path) -> _Table:
+    """The file's header and rows as text; RosterError if it cannot be read as a table."""
     if not path.is_file():
         raise RosterError("file not found", file=path, hint="check the path given with --roster")
     kind = READERS.get(path.suffix.lower())
     if kind is None:
-        raise RosterError(
-            f"unsupported roster format '{path.suffix}'", file=path,
-            hint="save the roster as .csv (UTF-8) or .xlsx",
-        )
+        raise RosterError(f"unsupported roster format '{path.suffix}'", file=path,
+                          hint=FORMATS_HINT)
+    grid, first = _read_csv(path) if kind == "csv" else (_read_spreadsheet(path), HEADER_ROW)
+    # Blank rows above the header are nothing; the header is the first row with a name in it.
+    skip = next((i for i, cells in enumerate(grid) if any(clean_value(c) for c in cells)), None)
+    if skip is None:
+        raise RosterError("is empty", file=path,
+                          hint="the first row names the columns; then one row per recipient")
+    header = [clean_value(h) for h in grid[skip]]
+    width = max(len(cells) for cells in grid)
+    header += [""] * (width - len(header))  # cells past the header are reported as unnamed
+    rows = [(first + i, cells) for i, cells in enumerate(grid) if i > skip]
+    return _Table(first + skip, header, rows)
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> tuple[list[list[str]], int]:
+    """The CSV's records (blank lines kept, so rows are numbered as the file shows them)."""
     try:
-        if kind == "csv":
-            # Blank lines are kept (and skipped later) so row numbers match what the user sees.
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                               skip_blank_lines=False)
-        return pd.read_excel(path, dtype=str, keep_default_na=False)
+        text = _decode(path, path.read_bytes())
+    except OSError as exc:
+        raise RosterError(f"cannot be read: {exc.strerror}", file=path) from None
+    first = HEADER_ROW
+    # Excel reads and writes a first line "sep=;" naming the delimiter.
+    if sep := re.match(r"sep=(.)\r?\n", text):
+        text, first = text[sep.end():], HEADER_ROW + 1
+    reader = csv.reader(io.StringIO(text, newline=""),
+                        delimiter=sep[1] if sep else _delimiter(text))
+    try:
+        return list(reader), first
+    except csv.Error as exc:
+        raise RosterError(f"cannot be read as CSV: {exc}", file=path,
+                          row=first + reader.line_num - 1, hint=FORMATS_HINT) from None
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """The file's text: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252; never guessed wrong.
+
+    A file that is not valid UTF-8 is read as Windows-1252 (what Spanish Excel writes; for
+    printable characters a superset of Latin-1). UTF-8 mixed into it shows as garbled text,
+    which roster_checks reports cell by cell.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_as(path, data, "utf-16")  # Excel's "Unicode text"
+    if data.startswith(b"PK\x03\x04"):
+        raise RosterError("is a spreadsheet workbook, not CSV text", file=path,
+                          hint="rename it to .xlsx or .ods, or save it as CSV")
+    if b"\x00" in data.split(b"\n", 1)[0]:
+        raise RosterError("looks like UTF-16 text without a byte-order mark", file=path,
+                          hint="save it as 'CSV UTF-8'")
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode_as(path, data[len(codecs.BOM_UTF8):], "utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_as(path, data, "cp1252")
+
+
+def _decode_as(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        expected = {"utf-8": "UTF-8, as the file's byte-order mark says", "utf-16": "UTF-16",
+                    "cp1252": "UTF-8 or Windows-1252"}[encoding]
         raise RosterError(
-            f"not valid UTF-8 text (byte {exc.start})", file=path,
-            hint="save the file as 'CSV UTF-8' or as .xlsx",
-        ) from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise RosterError(f"cannot be read as a table: {exc}", file=path) from None
+            f"byte 0x{data[exc.start]:02X} on line {line} is not {expected} text", file=path,
+            hint="the file mixes encodings or is not text: open it in a spreadsheet and save "
+                 "it as 'CSV UTF-8' or .xlsx") from None
 
 
-# Control characters cannot appear in XML (DOCX) and have no place in a letter; spreadsheets
-# paste them in (vertical tabs from Excel line breaks, NULs). They become spaces.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+def _delimiter(text: str) -> str:
+    """The delimiter the header line uses most: `,`, `;` or tab (quoted text not counted)."""
+    lines = [line for line in text.splitlines() if line.strip()][:20]
+    if not lines:
+        return ","
+    header = re.sub(r'"[^"]*"', "", lines[0])
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts.values())
+    candidates = [d for d in DELIMITERS if counts[d] == best]
+    if best == 0 or len(candidates) == 1:
+        return candidates[0] if best else ","
+    try:  # a tie in the header: let the first lines decide
+        return csv.Sniffer().sniff("\n".join(lines), delimiters="".join(candidates)).delimiter
+    except csv.Error:
+        return candidates[0]
 
 
-def _clean(value: object) -> str:
+# -- spreadsheets ------------------------------------------------------------------------------
+
+
+def _read_spreadsheet(path: Path) -> list[list[str]]:
+    """The first sheet's cells as text, blank rows kept (rows are numbered as the sheet shows)."""
+    import warnings
+
+    import pandas as pd
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and data validation it ignores; not the user's concern.
+            warnings.simplefilter("ignore")
+            frame = pd.read_excel(path, header=None, dtype=object, keep_default_na=False)
+    except ImportError as exc:
+        raise RosterError(f"cannot be read: {exc.name} is not installed", file=path,
+                          hint="reinstall oficios with its dependencies, or save as .csv") from None
+    # A damaged file makes the readers raise many types (zip, XML, key errors): all mean this.
+    except Exception as exc:  # noqa: BLE001
+        raise RosterError(f"cannot be read as a spreadsheet ({type(exc).__name__}: {exc})",
+                          file=path, hint="open it in Excel or LibreOffice and save it again "
+                                          "as .xlsx, .ods or CSV UTF-8") from None
+    return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text it shows: 1101 not 1101.0, dates as 2009-02-05."""
     if value is None:
         return ""
-    return _CONTROL.sub(" ", str(value)).strip()
-
-
-def _validate(path: Path, recipients: list[Recipient], key_column: str) -> None:
-    errors: list[OficiosError] = []
-    seen: dict[str, int] = {}
-    if not recipients:
-        errors.append(RosterError("has no recipients", file=path, hint="add one row per recipient"))
-    for rec in recipients:
-        key = rec[key_column]
-        if not key:
-            errors.append(RosterError("is empty", file=path, row=rec.row, column=key_column,
-                                      hint="every recipient needs a code"))
-        elif key_column == "cut" and not CUT_PATTERN.match(key):
-            errors.append(RosterError(
-                f"'{key}' is not a 5-digit CUT code", file=path, row=rec.row, column=key_column,
-                hint="write the comuna's code as text, e.g. 01101",
-            ))
-        elif key in seen:
-            errors.append(RosterError(
-                f"'{key}' already appears in row {seen[key]}", file=path, row=rec.row,
-                column=key_column, hint="keep one row per recipient",
-            ))
-        else:
-            seen[key] = rec.row
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ErrorList(errors, f"{path}: {len(errors)} problems in the roster; nothing was written")
+    if isinstance(value, float) and math.isnan(value):
+        # pandas reads a cell holding a formula's error (#N/A) as NaN; empty cells are "".
+        return FORMULA_ERROR
+    if isinstance(value, bool):
+        return "VERDADERO" if value else "FALSO"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)

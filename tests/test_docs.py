@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -26,13 +27,14 @@ def test_readme_opens_with_the_two_make_commands():
 
 
 def test_readme_commands_run(tmp_path, monkeypatch):
+    """Every README command, in README order, in a folder laid out like the project."""
     commands = readme_commands()
     assert {c[0] for c in commands} == set(cli.commands)
-    monkeypatch.chdir(ROOT)
+    for folder in ("templates", "recipients"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    monkeypatch.chdir(tmp_path)
     for args in commands:
-        args = [a if a != "/tmp/envio" else str(tmp_path / "envio") for a in args]
-        if "--output" not in args and args[0] != "check":
-            args += ["--output", str(tmp_path / "out")]
+        args = [str(tmp_path / Path(a).name) if a.startswith("/tmp/") else a for a in args]
         if args[0] == "generate" and "--only" not in args:
             args += ["--only", "13120"]  # the whole roster is the batch test's job
         result = CliRunner().invoke(cli, args)

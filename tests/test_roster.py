@@ -90,11 +90,12 @@ def test_missing_file_and_unknown_format_are_clear(tmp_path):
         load_roster(odd)
 
 
-def test_control_characters_pasted_from_spreadsheets_become_spaces(template):
+def test_control_characters_pasted_from_spreadsheets_are_removed_or_become_spaces(template):
     from oficios.merge import merge_all
     from oficios.render_docx import DocxRenderer
 
     roster = load_roster(DATA / "roster-control-characters.csv")
+    # \v (Excel's line break in a cell) separates words; NUL and BEL are removed.
     assert roster.recipients[0]["municipalidad"] == "Ñu ñoa"
     assert roster.recipients[0]["region"] == "Región Metropolitana de Santiago"
     letter = merge_all(template, roster)[0]

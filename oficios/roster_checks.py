@@ -1,0 +1,269 @@
+"""What a roster must satisfy: header matching, value cleaning and the checks on every row.
+
+roster.py reads a file into header and cells; this module turns header names into the names
+templates use and says, all at once, what in the rows cannot be used. Plain Python: no
+third-party library lives here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from oficios.errors import ErrorList, OficiosError, RosterError
+from oficios.slugs import key_slug
+
+# Longest value, in characters: pages after the first repeat the number and the recipient's
+# name in their running head, which has room for two lines; a longer value is a paste mistake.
+MAX_VALUE = 150
+# Longest word: a word cannot wrap, and one wider than the A block (35 bold capital Ws fit)
+# would run past the page's right margin.
+MAX_WORD = 35
+CUT_PATTERN = re.compile(r"^[0-9]{5}$")
+# A CUT code as spreadsheets leave it: leading zero eaten (1101) or stored as a number (1101.0).
+_SHORT_CUT = re.compile(r"^([0-9]{1,5})(?:\.0+)?$")
+
+# Characters that XML (DOCX) forbids or a PDF shows as junk. Whitespace-like ones (tabs,
+# line and page breaks, Excel's in-cell line break \v) separate words: they become spaces.
+# The rest (NUL, other C0/C1 controls, DEL, byte-order marks, non-characters) are removed,
+# and so are bidirectional embeddings, overrides and isolates (U+202A-E, U+2066-9): left
+# open in a value, they would reorder the letter's text after it (right-to-left scripts
+# show correctly without them).
+_SPACE_LIKE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
+
+# UTF-8 bytes read as Windows-1252: "ñ" (C3 B1) shows as "Ã±", "°" as "Â°", "’" as "â€™".
+_CP1252_HIGH = bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")
+_MOJIBAKE = re.compile(f"[ÂÃ][{re.escape(_CP1252_HIGH)}]|â€")
+# What Excel shows, in English or Spanish, when a formula fails (a VLOOKUP that found nothing);
+# FORMULA_ERROR stands for such a cell when the reader does not say which error it holds.
+FORMULA_ERROR = "#ERROR"
+SPREADSHEET_ERRORS = frozenset({
+    FORMULA_ERROR, "#N/A", "#N/D", "#REF!", "#¡REF!", "#VALUE!", "#¡VALOR!", "#NAME?",
+    "#¿NOMBRE?", "#DIV/0!", "#¡DIV/0!", "#NULL!", "#¡NULO!", "#NUM!", "#¡NUM!", "#SPILL!",
+    "#¡DESBORDAMIENTO!",
+})
+
+
+def clean_value(value: object) -> str:
+    """A cell as letter text: NFC-normalized, controls removed or made spaces, stripped."""
+    if value is None:
+        return ""
+    text = _INVISIBLE.sub("", _SPACE_LIKE.sub(" ", str(value)))
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def fold(name: str) -> str:
+    """A header as compared: lowercase, no accents, runs of spaces, '_' and '-' as one '_'."""
+    text = unicodedata.normalize("NFKD", clean_value(name)).lower()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[\s_\-]+", "_", text).strip("_")
+
+
+def normalize_key(value: str, key_column: str) -> str:
+    """The key as stored: CUT codes that lost their leading zero (1101, 1101.0) get it back."""
+    value = value.strip()
+    if key_column == "cut" and (short := _SHORT_CUT.match(value)):
+        return short[1].zfill(5)
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file: its position, the name templates see, the header as written."""
+
+    index: int
+    name: str
+    header: str
+
+
+def match_columns(header: list[str], *, path: Path, header_row: int, key_column: str,
+                  expected: Iterable[str] = (),
+                  column_map: Mapping[str, str] | None = None) -> list[Column]:
+    """The file's named columns under the names templates use; raises what cannot be matched.
+
+    A header matches an expected name when both fold alike ("Región " is `region`); other
+    headers go by their folded form. `column_map` maps a template name to a header explicitly
+    and wins over folding: another column folding to the same name is then left out.
+    """
+    found = ", ".join(h for h in header if h) or "none"
+    errors: list[OficiosError] = []
+    columns: dict[str, Column] = {}
+    taken: set[int] = set()
+    for name, wanted in (column_map or {}).items():
+        matches = _find_header(header, wanted)
+        if len(matches) == 1:
+            columns[name] = Column(matches[0], name, header[matches[0]])
+            taken.add(matches[0])
+        else:
+            problem = "no column" if not matches else f"{len(matches)} columns are named"
+            errors.append(RosterError(
+                f"--map {name}={wanted}: {problem} '{wanted}'; columns found: {found}",
+                file=path, row=header_row,
+                hint=f"give a header as row {header_row} writes it, or rename the column"))
+    by_fold = {fold(n): n for n in expected}
+    claimed: dict[str, int] = {}
+    for index, text in enumerate(header):
+        if index in taken or not fold(text):
+            continue
+        name = by_fold.get(fold(text), fold(text))
+        if name in columns and name in (column_map or {}):
+            continue  # the user chose another column for this name with --map
+        if name in claimed:
+            first = header[claimed[name]]
+            hint = "rename or delete one" + (
+                "" if first == text else f", or choose one with --map {name}={text}")
+            errors.append(RosterError(
+                f"columns '{first}' ({column_letters(claimed[name])}) and '{text}' "
+                f"({column_letters(index)}) both read as '{name}'", file=path, row=header_row,
+                hint=hint))
+            continue
+        claimed[name] = index
+        columns[name] = Column(index, name, text)
+    if key_column not in columns and not errors:
+        errors.append(RosterError(
+            f"column '{key_column}' is missing; columns found: {found}", file=path,
+            row=header_row, hint=f"add a '{key_column}' column with one code per recipient, "
+                                 f"or name yours with --map {key_column}=COLUMN"))
+    raise_all(errors, path, "in the roster's header row")
+    return sorted(columns.values(), key=lambda c: c.index)
+
+
+def column_letters(index: int) -> str:
+    """A column's letters as spreadsheets show them (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _find_header(header: list[str], wanted: str) -> list[int]:
+    exact = [i for i, h in enumerate(header) if h == wanted.strip()]
+    return exact or [i for i, h in enumerate(header) if fold(h) and fold(h) == fold(wanted)]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the rows of one roster must give: the key, non-empty columns, columns to check.
+
+    `checked` holds the columns whose values reach a letter (length, garbled text); None
+    checks every column.
+    """
+
+    key_column: str
+    required: frozenset[str] = frozenset()
+    checked: frozenset[str] | None = None
+
+
+def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapping[str, str],
+               rules: Rules) -> list[OficiosError]:
+    """Every problem in the rows (row number, values by name); [] if none."""
+    errors: list[OficiosError] = []
+    if not rows:
+        errors.append(RosterError("has no recipients", file=path, hint="add one row per recipient"))
+    key_header = headers.get(rules.key_column, rules.key_column)
+    errors += _check_keys(path, rows, rules.key_column, key_header)
+    for row, values in rows:
+        for name, value in values.items():
+            column = headers.get(name, name)
+            if name in rules.required and name != rules.key_column and not value:
+                errors.append(RosterError(
+                    "is empty" + (f" (the template's '{name}')" if column != name else ""),
+                    file=path, row=row, column=column,
+                    hint="every letter uses it: fill it in, or list the column under "
+                         "[destinatario] opcionales if a letter can go without it"))
+            if rules.checked is None or name in rules.checked:
+                errors += _check_text(path, row, column, value)
+    return errors
+
+
+def _check_keys(path: Path, rows: list[tuple[int, dict[str, str]]], key_column: str,
+                column: str) -> list[OficiosError]:
+    """Empty, malformed and repeated keys, and keys whose file names would be the same."""
+    errors: list[OficiosError] = []
+    seen: dict[str, int] = {}
+    slugs: dict[str, tuple[str, int]] = {}
+    for row, values in rows:
+        key = values[key_column]
+        if not key:
+            errors.append(RosterError("is empty", file=path, row=row, column=column,
+                                      hint="every recipient needs a code"))
+        elif key_column == "cut" and not CUT_PATTERN.match(key):
+            errors.append(RosterError(
+                f"'{key}' is not a 5-digit CUT code", file=path, row=row, column=column,
+                hint="write the comuna's code as text, e.g. 01101"))
+        elif key in seen:
+            errors.append(RosterError(
+                f"'{key}' already appears in row {seen[key]}", file=path, row=row,
+                column=column, hint="keep one row per recipient"))
+        elif (slug := key_slug(key)) in slugs:
+            other, other_row = slugs[slug]
+            errors.append(RosterError(
+                f"'{key}' and '{other}' (row {other_row}) would both name files '{slug}-…'",
+                file=path, row=row, column=column,
+                hint="make the codes differ in their letters or digits, not only in "
+                     "punctuation, case or accents"))
+        else:
+            seen[key] = row
+            slugs[slug] = (key, row)
+    return errors
+
+
+def _check_text(path: Path, row: int, column: str, value: str) -> list[OficiosError]:
+    errors: list[OficiosError] = []
+    if value.upper() in SPREADSHEET_ERRORS:
+        which = "" if value == FORMULA_ERROR else f" ({value})"
+        errors.append(RosterError(
+            f"holds a formula's error{which}, not a value", file=path, row=row, column=column,
+            hint="fix the formula that gives it, or type the value in the cell"))
+    if len(value) > MAX_VALUE:
+        hint = f"shorten it to at most {MAX_VALUE} characters"
+        if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            hint += '; in a CSV, a quote (") left open makes one cell swallow the rows after it'
+        errors.append(RosterError(f"is {len(value)} characters long: '{_short(value)}'",
+                                  file=path, row=row, column=column, hint=hint))
+    elif (word := max(value.split(), key=len, default="")) and len(word) > MAX_WORD:
+        errors.append(RosterError(
+            f"the word '{_short(word)}' is {len(word)} characters long", file=path, row=row,
+            column=column, hint=f"a word of more than {MAX_WORD} characters cannot wrap and "
+                                "would run past the margin: add spaces or shorten it"))
+    if garbled := _MOJIBAKE.search(value):
+        repaired = _repair(value)
+        errors.append(RosterError(
+            f"'{value}' looks garbled ('{garbled[0]}' is how UTF-8 text shows when read as "
+            "Windows-1252)" + (f": should it read '{repaired}'?" if repaired else ""),
+            file=path, row=row, column=column,
+            hint="the text was converted twice or the file mixes encodings: export the roster "
+                 "again from the original as 'CSV UTF-8', or correct the cell"))
+    return errors
+
+
+def _short(text: str, length: int = 40) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def _repair(value: str) -> str | None:
+    """The text before it was garbled, if undoing one UTF-8-as-Windows-1252 step gives it."""
+    for _ in range(3):  # text may have been garbled more than once
+        try:
+            value = value.encode("cp1252").decode("utf-8")
+        except UnicodeError:
+            return None
+        if not _MOJIBAKE.search(value):
+            return value
+    return None
+
+
+def raise_all(errors: list[OficiosError], path: Path, where: str = "in the roster") -> None:
+    """Raises the one error, or all of them in row order in one ErrorList; nothing if none."""
+    errors = sorted(errors, key=lambda e: e.row or 0)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ErrorList(errors, f"{path}: {len(errors)} problems {where}; nothing was written")

@@ -1,0 +1,158 @@
+"""Rosters as they really come: encodings, delimiters, workbooks, headers, numbers, blank rows.
+
+Each sample in tests/data is named after its case; the README's table "What happens with bad
+input" points here. A file either reads to the same recipients as a clean one, or is refused
+with one message naming the file, the row and the column, and what to do.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DATA
+from oficios.errors import ErrorList, OficiosError, RosterError
+from oficios.roster import load_roster
+
+# What the three-municipality samples hold, whatever their format.
+EXPECTED = [
+    (2, "13120", "Ñuñoa", "Región Metropolitana de Santiago"),
+    (3, "08301", "Los Ángeles", "Región del Biobío"),
+    (4, "12201", "Cabo de Hornos", "Región de Magallanes y de la Antártica Chilena"),
+]
+
+
+def rows(roster, *columns: str) -> list[tuple]:
+    return [(r.row, *(r[c] for c in columns)) for r in roster.recipients]
+
+
+@pytest.mark.parametrize("sample", [
+    "roster-utf8-bom.csv",
+    "roster-cp1252-semicolon.csv",
+    "roster-tab-separated.csv",
+    "roster-utf16-unicode-text.txt",
+])
+def test_encodings_and_delimiters_read_to_the_same_recipients(sample):
+    roster = load_roster(DATA / sample)
+    assert roster.columns == ("cut", "municipalidad", "comunas", "region")
+    assert rows(roster, "cut", "municipalidad", "region") == EXPECTED
+    # The delimiter inside a quoted cell stays text.
+    assert roster.recipients[2]["comunas"] == "Cabo de Hornos; Antártica"
+
+
+def test_windows_1252_semicolon_file_keeps_accents_and_gets_cut_zeros_back():
+    raw = (DATA / "roster-cp1252-semicolon.csv").read_bytes()
+    assert b";" in raw and b"\r\n" in raw and "Ñuñoa".encode("cp1252") in raw
+    assert raw.startswith(b"CUT;Municipalidad;Comunas;Regi\xf3n")
+    roster = load_roster(DATA / "roster-cp1252-semicolon.csv")
+    assert roster.headers["region"] == "Región"
+    assert [r["cut"] for r in roster.recipients] == ["13120", "08301", "12201"]
+
+
+def test_excel_sep_line_names_the_delimiter_and_rows_keep_their_numbers():
+    roster = load_roster(DATA / "roster-excel-sep-line.csv")
+    assert rows(roster, "cut", "municipalidad") == [(n + 1, c, m) for n, c, m, _ in EXPECTED]
+
+
+@pytest.mark.parametrize("sample", ["roster-cut-as-numbers.xlsx", "roster-cut-as-numbers.ods"])
+def test_workbooks_give_text_with_cut_codes_of_five_digits(sample):
+    roster = load_roster(DATA / sample, required=("municipalidad", "region"))
+    # Row 3 is blank in the sheet; numbers (13120, 8301.0, 1101) come back as the codes.
+    assert rows(roster, "cut", "municipalidad", "region") == [
+        (2, "13120", "Ñuñoa", "Región Metropolitana de Santiago"),
+        (4, "08301", "Los Ángeles", "Región del Biobío"),
+        (5, "01101", "Iquique", "Región de Tarapacá"),
+    ]
+    assert [r["habitantes"] for r in roster.recipients] == ["208237", "202331", "191468"]
+
+
+def test_cut_codes_without_their_leading_zero_get_it_back():
+    roster = load_roster(DATA / "roster-cut-without-leading-zero.csv")
+    assert [r["cut"] for r in roster.recipients] == ["01101", "05101", "13120"]
+
+
+def test_headers_match_whatever_their_case_accents_and_spacing():
+    roster = load_roster(DATA / "roster-headers-case-accents-spacing.csv",
+                         required=("municipalidad", "region"), optional=("alcalde", "genero"))
+    assert roster.columns == ("cut", "municipalidad", "region", "cut_provincia", "alcalde", "genero")
+    assert roster.headers["municipalidad"] == "Municipalidad"
+    assert roster.recipients[0]["genero"] == "F"
+
+
+def test_map_names_a_column_explicitly_and_wins_over_a_look_alike():
+    path = DATA / "roster-map-region-column.csv"
+    # Without --map, "Región" (a region code here) is what reads as `region`.
+    assert load_roster(path).recipients[0]["region"] == "13"
+    roster = load_roster(path, column_map={"region": "REGIÓN_NOMBRE"})
+    assert [r["region"] for r in roster.recipients] == ["Región Metropolitana de Santiago",
+                                                        "Región del Biobío"]
+    assert roster.headers["region"] == "REGIÓN_NOMBRE"
+    # The header may be written without its accent or case, as long as one column matches.
+    assert load_roster(path, column_map={"region": "region nombre"}).recipients[1]["region"] == \
+        "Región del Biobío"
+
+
+def test_map_to_a_column_that_does_not_exist_lists_the_columns_found():
+    with pytest.raises(RosterError) as info:
+        load_roster(DATA / "roster-map-region-column.csv", column_map={"region": "NOMBRE_REGION"})
+    message = str(info.value)
+    assert "row 1" in message and "--map region=NOMBRE_REGION: no column 'NOMBRE_REGION'" in message
+    assert "columns found: cut, municipalidad, REGIÓN_NOMBRE, Región" in message
+
+
+def test_two_headers_that_read_alike_are_refused_naming_both():
+    with pytest.raises(RosterError) as info:
+        load_roster(DATA / "roster-ambiguous-headers.csv")
+    assert "columns 'Región' (C) and 'REGION' (D) both read as 'region'" in str(info.value)
+    assert "--map region=REGION" in str(info.value)
+
+
+def test_blank_rows_are_skipped_and_rows_keep_the_numbers_the_file_shows():
+    roster = load_roster(DATA / "roster-blank-rows.csv")
+    assert rows(roster, "cut") == [(3, "13120"), (7, "08301")]
+
+
+def test_title_rows_above_the_header_are_pointed_at():
+    with pytest.raises(RosterError) as info:
+        load_roster(DATA / "roster-title-rows-above-header.csv")
+    assert "row 1 is not the header: row 4 names the column 'cut'" in str(info.value)
+    assert "delete the rows above row 4" in str(info.value)
+
+
+def test_values_in_a_column_without_a_header_are_reported_not_dropped():
+    with pytest.raises(RosterError) as info:
+        load_roster(DATA / "roster-values-without-header.csv")
+    # Row 2's empty trailing cells (";;") are fine; row 3's "Biobío" is not.
+    assert info.value.row == 3
+    assert "'Biobío' is in column D, which has no header" in str(info.value)
+
+
+@pytest.mark.parametrize("sample, message", [
+    ("roster-empty.csv", "roster-empty.csv: is empty"),
+    ("roster-not-text.csv", "byte 0x81 on line 2 is not UTF-8 or Windows-1252 text"),
+    ("roster-workbook-named-csv.csv", "is a spreadsheet workbook, not CSV text (rename it to .xlsx"),
+    ("roster-corrupt-workbook.xlsx", "cannot be read as a spreadsheet (BadZipFile"),
+    ("roster-legacy-excel.xls", "unsupported roster format '.xls' (save the roster as .csv (UTF-8), .xlsx or .ods)"),
+    ("no-such-roster.csv", "no-such-roster.csv: file not found"),
+])
+def test_unreadable_or_unsupported_files_give_one_clear_message(sample, message):
+    with pytest.raises(RosterError) as info:
+        load_roster(DATA / sample)
+    assert message in str(info.value)
+    assert not isinstance(info.value, ErrorList)
+
+
+def test_a_directory_or_unreadable_file_is_a_roster_error(tmp_path):
+    folder = tmp_path / "roster.csv"
+    folder.mkdir()
+    with pytest.raises(OficiosError, match="file not found"):
+        load_roster(folder)
+
+
+def test_encoded_samples_are_what_their_script_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_roster_samples", DATA / "make_roster_samples.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for name, data in script.text_samples().items():
+        assert (DATA / name).read_bytes() == data, name
