@@ -135,19 +135,20 @@ def main() -> None:
         with PeakMemory() as memory:
             result = generate(job)
         n = result.letters
-        files = sum(len(v) for v in result.files.values()) + (1 if result.combined else 0)
-        print(f"default batch    : {n} letters, {files} files (PDF, DOCX, combined PDF): "
+        files = sum(1 for p in result.folder.rglob("*") if p.is_file())
+        print(f"default batch    : {n} letters, {files} files (PDF, DOCX, PDF/A archive copy "
+              f"with nómina, manifest, register): "
               f"{result.seconds:6.1f} s wall, {1000 * result.seconds / n:5.1f} ms/letter, "
               f"peak memory {memory.peak_mb:4.0f} MB (all processes)")
         if args.skip_naive:
             return
         with PeakMemory() as memory:
             seconds, n = naive(job)
-        print(f"naive WeasyPrint : {n} letters, PDF only, one process:            "
+        print(f"naive WeasyPrint : {n} letters, PDF only, one process: "
               f"{seconds:6.1f} s wall, {1000 * seconds / n:5.1f} ms/letter, "
               f"peak memory {memory.peak_mb:4.0f} MB")
         print(f"ratio            : default batch is {seconds / result.seconds:.2f}x faster than "
-              f"the naive loop, while also writing the DOCX and the combined PDF")
+              f"the naive loop, while also writing the DOCX, the archive copy and the register")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def nomina_rows(written: Sequence[Written], folder: Path) -> list[dict[str, str]]:
+def nomina_rows(written: Sequence[Written]) -> list[dict[str, str]]:
     """The nómina's rows: one per letter, with the PDF's name, hash and verification code."""
     rows = []
     for item in written:

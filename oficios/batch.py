@@ -156,6 +156,14 @@ class WorkerPool:
             # their current files (each is written atomically), and stop the workers.
             self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def submit(self, function: Callable, *args) -> cf.Future:
+        """Runs a module-level function in a worker (here, without a pool); its Future."""
+        if self._pool is not None:
+            return self._pool.submit(function, *args)
+        future: cf.Future = cf.Future()
+        future.set_result(function(*args))
+        return future
+
     def render(self, recipients: Sequence[Recipient], version: int | None = None,
                on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
         """Each recipient's written letter, in roster order; `on_done(n)` hears of progress.

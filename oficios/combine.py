@@ -63,8 +63,9 @@ class CombinedPdf:
             self._finish()
         return self._file_cm.__exit__(*exc_info)
 
-    def add(self, pdf: Path | bytes, bookmark: str) -> None:
-        """Appends every page of a PDF (file or bytes), with a bookmark to its first page.
+    def add(self, pdf: Path | bytes, bookmark: str | None) -> None:
+        """Appends every page of a PDF (file or bytes), with a bookmark to its first page
+        (None: no bookmark, for a continuation).
 
         When archiving, the first PDF that has an output intent lends it to the whole file.
         """
@@ -77,7 +78,8 @@ class CombinedPdf:
             _copy_inherited(page)
         pages = [page.indirect_reference for page in reader.pages]
         new_ids, objects = self._collect(reader, pages)
-        self._bookmarks.append((bookmark, new_ids[_key(pages[0])]))
+        if bookmark is not None:
+            self._bookmarks.append((bookmark, new_ids[_key(pages[0])]))
         for old, obj in objects:
             _rewrite_references(obj, new_ids)
             if self.archive and isinstance(obj, dict) and obj.get("/Type") == "/Annot":

@@ -139,11 +139,13 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
-        written = []
+        written, nomina = [], _Nomina(template, batch, pool, len(roster))
         with _combined(layout, template, archiving) as combined:
             for item in pool.render(roster.recipients, batch.version if batch else None,
                                     progress.advance if progress else None):
                 written.append(item)
+                if combined:
+                    nomina.add(item)
                 for fmt, (path, sha256, _size) in item.files.items():
                     result.files[fmt].append(path)
                     result.sha256[path] = sha256
@@ -154,7 +156,8 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             if register:
                 register.flush(batch)
             if combined:
-                combined.add(_nomina_pdf(template, batch, roster, written), "Nómina de distribución")
+                for number, section in enumerate(nomina.sections()):
+                    combined.add(section, None if number else "Nómina de distribución")
         if register:
             result.batch = register.close(batch, total)
             result.register = register.path
@@ -213,17 +216,45 @@ def _register(job: Job, kind: str | None) -> Iterator[_Recorder | None]:
             recorder.db.close()
 
 
-def _nomina_pdf(template: OficioTemplate, batch, roster: Roster, written: list) -> bytes:
-    from oficios.archive import nomina_rows
-    from oficios.merge import Merger
-    from oficios.render_pdf import render_nomina
+class _Nomina:
+    """The nómina's sections, rendered by the workers as soon as their letters are written."""
 
-    return render_nomina(
-        numero=template.text("oficio", "numero"), materia=template.text("oficio", "materia"),
-        lugar_fecha=Merger(template).fecha, fecha=template.fecha,
-        author=template.meta.get("oficio", {}).get("autor", ""),
-        version=batch.version if batch else 1, key_label=template.key_column.upper(),
-        rows=nomina_rows(written, template.folder))
+    SECTION = 200  # rows per section: bounds the memory of a render, whatever the roster
+
+    def __init__(self, template: OficioTemplate, batch, pool, total: int) -> None:
+        from oficios.merge import Merger
+
+        self.pool, self.total, self.rows, self.futures = pool, total, [], []
+        self.context = dict(
+            numero=template.text("oficio", "numero"), materia=template.text("oficio", "materia"),
+            lugar_fecha=Merger(template).fecha, fecha=template.fecha,
+            author=template.meta.get("oficio", {}).get("autor", ""),
+            version=batch.version if batch else 1, key_label=template.key_column.upper())
+        self.first = 1
+
+    def add(self, item) -> None:
+        from oficios.archive import nomina_rows
+
+        self.rows += nomina_rows([item])
+        if len(self.rows) == self.SECTION:
+            self._submit()
+
+    def _submit(self) -> None:
+        from oficios.render_pdf import render_nomina
+
+        last = self.first + len(self.rows) - 1 == self.total
+        self.futures.append(self.pool.submit(
+            render_nomina, dict(self.context, rows=self.rows, first=self.first,
+                                total=self.total if last else 0)))
+        self.first += len(self.rows)
+        self.rows = []
+
+    def sections(self) -> Iterator[bytes]:
+        """Each section's PDF, in order, once every letter has been added."""
+        if self.rows or not self.futures:
+            self._submit()
+        for future in self.futures:
+            yield future.result()
 
 
 def _write_records(template: OficioTemplate, layout: OutputLayout, batch, written: list) -> None:

@@ -109,8 +109,8 @@ class PdfRenderer:
         return self.document(letter).write_pdf(pdf_variant=self.pdf_variant)
 
 
-def render_nomina(**context) -> bytes:
-    """The nómina de distribución as a PDF/A-2b document (see assets/nomina.html.j2)."""
+def render_nomina(context: dict) -> bytes:
+    """A section of the nómina de distribución as PDF/A-2b (see assets/nomina.html.j2)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -121,7 +121,7 @@ def render_nomina(**context) -> bytes:
     css = CSS(filename=str(ASSETS / "nomina.css"), font_config=fonts, url_fetcher=fetcher)
     env = Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=True,
                       undefined=StrictUndefined)
-    html = env.get_template("nomina.html.j2").render(**context)
+    html = env.get_template("nomina.html.j2").render(context)
     return HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf(
         stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-2b")
 
