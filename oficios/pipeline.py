@@ -144,13 +144,12 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             for item in pool.render(roster.recipients, batch.version if batch else None,
                                     progress.advance if progress else None):
                 written.append(item)
-                if combined:
-                    nomina.add(item)
                 for fmt, (path, sha256, _size) in item.files.items():
                     result.files[fmt].append(path)
                     result.sha256[path] = sha256
                 if combined:
                     combined.add(item.files["pdf"][0], f"{item.key} {item.name}")
+                    nomina.add(item)
                 if register:
                     register.record(batch, item)
             if register:
