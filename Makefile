@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # back to fontTools subsetting, which made each letter ~2.5x slower here.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
 
-.PHONY: run test test-fast bench system-deps clean
+.PHONY: run test test-fast lint bench system-deps clean
 
 run: $(STAMP)
 	$(BIN)/oficios generate
@@ -20,6 +20,9 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check oficios tests bench recipients
 
 bench: $(STAMP)
 	$(BIN)/python bench/batch.py

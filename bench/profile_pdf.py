@@ -60,7 +60,8 @@ def main() -> None:
             write_atomic(Path(out) / f"{letter.key}.pdf", data)
             hashlib.sha256(data).hexdigest()
             t6 = time.perf_counter()
-            for name, (a, b) in zip(names, [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)]):
+            for name, (a, b) in zip(names, [(t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)],
+                                    strict=True):
                 stages[name] += b - a
         if profile:
             profile.disable()

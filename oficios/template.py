@@ -47,7 +47,7 @@ class OficioTemplate:
         try:
             spanish.check_date_pattern(self.formato_fecha)
         except Exception as exc:  # Babel raises several types for a bad pattern
-            raise self._error(f"formato_fecha is not a valid date pattern: {exc}")
+            raise self._error(f"formato_fecha is not a valid date pattern: {exc}") from None
         d = self._table("destinatario")
         self.key_column: str = d.get("clave", "cut")
         self.name_column: str = d.get("nombre", self.key_column)

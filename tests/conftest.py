@@ -61,3 +61,18 @@ def sample_run(tmp_path_factory):
 def files_by_key(result, fmt: str) -> dict[str, Path]:
     """The run's files of one format, by recipient key (the file name's prefix)."""
     return {p.name.split("-", 1)[0]: p for p in result.files[fmt]}
+
+
+def template_variant(folder: Path, body: str | None = None,
+                     replace: tuple[str, str] | None = None) -> Path:
+    """A copy of the bundled template in `folder`: `body` replaces cuerpo.md, and `replace`
+    (old, new) edits oficio.toml. Returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    toml = (TEMPLATE / "oficio.toml").read_text("utf-8")
+    if replace:
+        assert replace[0] in toml, replace
+        toml = toml.replace(*replace)
+    (folder / "oficio.toml").write_text(toml, "utf-8")
+    body = (TEMPLATE / "cuerpo.md").read_text("utf-8") if body is None else body
+    (folder / "cuerpo.md").write_text(body, "utf-8")
+    return folder

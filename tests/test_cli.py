@@ -72,8 +72,10 @@ def test_check_reports_every_misspelled_placeholder_and_exits_non_zero(run):
 @pytest.mark.parametrize("args, code, message", [
     (["--roster", "nope.csv"], 2, "nope.csv: file not found (check the path given with --roster)"),
     (["--roster", str(DATA / "roster-missing-cut-column.csv")], 2,
-     "roster-missing-cut-column.csv, row 1: column 'cut' is missing; columns found: codigo, municipalidad, region"),
-    (["--roster", str(DATA / "roster-duplicate-and-bad-codes.csv")], 2, "row 3, column 'cut': '13120' already appears in row 2"),
+     "roster-missing-cut-column.csv, row 1: column 'cut' is missing; "
+     "columns found: codigo, municipalidad, region"),
+    (["--roster", str(DATA / "roster-duplicate-and-bad-codes.csv")], 2,
+     "row 3, column 'cut': '13120' already appears in row 2"),
     (["--roster", str(DATA / "roster-unknown-gender.csv")], 2, "row 2, column 'genero': 'X' is not a gender"),
     (["--only", "99999"], 2, "no recipient with cut 99999"),
     (["--template", "no-such-template"], 3, "oficio.toml: file not found"),
@@ -81,7 +83,7 @@ def test_check_reports_every_misspelled_placeholder_and_exits_non_zero(run):
 ])
 def test_user_mistakes_give_one_clear_message_an_exit_code_and_no_file(run, tmp_path, args, code, message):
     base = {"--template": str(TEMPLATE), "--roster": str(ROSTER), "--output": str(tmp_path / "out")}
-    for flag, value in zip(args[::2], args[1::2]):
+    for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     result = run("generate", *[x for kv in base.items() for x in kv])
     assert result.exit_code == code, result.output

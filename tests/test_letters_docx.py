@@ -45,7 +45,8 @@ def test_docx_addresses_the_municipality_in_bold(documents, key):
 def test_docx_header_signature_initials_and_distribution_in_order(documents):
     text = all_text(documents["12201"])
     assert seed.find_in_order(text, seed.HEADER[:1] + ["No hay."] + seed.HEADER[3:]) == []
-    tail = seed.body_sentences()[-1:] + seed.SIGNATURE + [seed.INITIALS, "Distribución:"] + seed.distribution()
+    tail = (seed.body_sentences()[-1:] + seed.SIGNATURE + [seed.INITIALS, "Distribución:"]
+            + seed.distribution())
     assert seed.find_in_order(text, tail) == []
 
 

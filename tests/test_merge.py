@@ -79,15 +79,12 @@ HOSTILE = [
 @pytest.fixture(scope="module")
 def quoting_template(tmp_path_factory):
     """The bundled template with a body that quotes a roster value at a paragraph's start."""
-    from conftest import TEMPLATE
+    from conftest import template_variant
     from oficios.template import OficioTemplate
 
-    folder = tmp_path_factory.mktemp("quoting-template")
-    (folder / "oficio.toml").write_text((TEMPLATE / "oficio.toml").read_text("utf-8"), "utf-8")
-    (folder / "cuerpo.md").write_text(
-        "{{ municipalidad }}\n\nLa Municipalidad de {{ municipalidad }} recibe **este** oficio.\n",
-        "utf-8")
-    return OficioTemplate(folder)
+    return OficioTemplate(template_variant(
+        tmp_path_factory.mktemp("quoting-template"),
+        body="{{ municipalidad }}\n\nLa Municipalidad de {{ municipalidad }} recibe **este** oficio.\n"))
 
 
 @pytest.mark.parametrize("value", HOSTILE)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from conftest import DATA, TEMPLATE
+from conftest import DATA, template_variant
 from oficios.output import OutputLayout
 from oficios.slugs import RESERVED, safe_name
 
@@ -17,11 +17,8 @@ HOSTILE_KEYS = ["../../etc/passwd", "/etc/shadow", "C:\\Windows\\win.ini", "..",
 @pytest.fixture(scope="module")
 def key_template(tmp_path_factory):
     """The bundled template, keyed by a free-text `codigo` column instead of the CUT code."""
-    folder = tmp_path_factory.mktemp("key-template")
-    toml = (TEMPLATE / "oficio.toml").read_text("utf-8").replace('clave = "cut"', 'clave = "codigo"')
-    (folder / "oficio.toml").write_text(toml, "utf-8")
-    (folder / "cuerpo.md").write_text((TEMPLATE / "cuerpo.md").read_text("utf-8"), "utf-8")
-    return folder
+    return template_variant(tmp_path_factory.mktemp("key-template"),
+                            replace=('clave = "cut"', 'clave = "codigo"'))
 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS)

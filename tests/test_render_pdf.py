@@ -6,7 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 import seed
-from conftest import SAMPLE, files_by_key
+from conftest import SAMPLE, files_by_key, template_variant
 
 A4 = (595.28, 841.89)
 
@@ -52,7 +52,7 @@ def test_pdf_pages_are_a4_and_the_letter_has_two_pages(pdfs):
 def test_pdf_fonts_are_embedded(pdfs):
     fonts = {}
     for page in pdfs["08301"].pages:
-        for name, ref in page["/Resources"]["/Font"].items():
+        for ref in page["/Resources"]["/Font"].values():
             font = ref.get_object()
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             fonts[font["/BaseFont"]] = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
@@ -108,7 +108,8 @@ def test_signature_never_stands_alone_whatever_the_body_length(letters, template
         reader = PdfReader(io.BytesIO(renderer.render(letter)))
         page = _signature_page(reader)
         text = seed.normalize(reader.pages[page].extract_text())
-        assert "le saluda muy atentamente" in text, f"signature alone on page {page + 1} with {extra} extra paragraphs"
+        assert "le saluda muy atentamente" in text, (
+            f"signature alone on page {page + 1} with {extra} extra paragraphs")
         closing_pages.add(page)
     # The padding did push the closing over a page end, so the check above meant something.
     assert len(closing_pages) >= 2
@@ -163,15 +164,12 @@ def test_logo_inside_the_template_folder_is_drawn_in_the_letterhead(tmp_path):
 
     from PIL import Image
 
-    from conftest import TEMPLATE
     from oficios.merge import Merger
     from oficios.render_pdf import PdfRenderer
     from oficios.roster import Recipient
     from oficios.template import OficioTemplate
 
-    toml = (TEMPLATE / "oficio.toml").read_text("utf-8").replace('# logo = "logo.png"', 'logo = "logo.png"')
-    (tmp_path / "oficio.toml").write_text(toml, "utf-8")
-    (tmp_path / "cuerpo.md").write_text("Cuerpo.", "utf-8")
+    template_variant(tmp_path, body="Cuerpo.", replace=('# logo = "logo.png"', 'logo = "logo.png"'))
     Image.new("RGB", (120, 80), (0, 56, 168)).save(tmp_path / "logo.png")
     template = OficioTemplate(tmp_path)
     letter = Merger(template).merge(Recipient(2, {"cut": "13120", "municipalidad": "Ñuñoa",

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import DATA, ROSTER, TEMPLATE
+from conftest import DATA, ROSTER, template_variant
 from oficios.errors import TemplateError
 
 OUTSIDE_URLS = [
@@ -30,10 +30,7 @@ OUTSIDE_URLS = [
 def folder(tmp_path_factory):
     """A template folder with a logo inside, a symlink pointing out of it, and a file outside."""
     base = tmp_path_factory.mktemp("fetcher")
-    folder = base / "template"
-    folder.mkdir()
-    (folder / "oficio.toml").write_text((TEMPLATE / "oficio.toml").read_text("utf-8"), "utf-8")
-    (folder / "cuerpo.md").write_text("Cuerpo.", "utf-8")
+    folder = template_variant(base / "template", body="Cuerpo.")
     Image.new("RGB", (12, 8), (0, 56, 168)).save(folder / "logo.png")
     Image.new("RGB", (12, 8), (200, 0, 0)).save(base / "outside.png")
     (folder / "link.png").symlink_to(base / "outside.png")

@@ -131,7 +131,8 @@ def test_values_in_a_column_without_a_header_are_reported_not_dropped():
     ("roster-not-text.csv", "byte 0x81 on line 2 is not UTF-8 or Windows-1252 text"),
     ("roster-workbook-named-csv.csv", "is a spreadsheet workbook, not CSV text (rename it to .xlsx"),
     ("roster-corrupt-workbook.xlsx", "cannot be read as a spreadsheet (BadZipFile"),
-    ("roster-legacy-excel.xls", "unsupported roster format '.xls' (save the roster as .csv (UTF-8), .xlsx or .ods)"),
+    ("roster-legacy-excel.xls",
+     "unsupported roster format '.xls' (save the roster as .csv (UTF-8), .xlsx or .ods)"),
     ("no-such-roster.csv", "no-such-roster.csv: file not found"),
 ])
 def test_unreadable_or_unsupported_files_give_one_clear_message(sample, message):

@@ -11,12 +11,14 @@ from oficios.spanish import by_gender, format_date, normalize_gender
 
 
 def test_date_in_the_seed_form():
-    assert format_date(dt.date(2009, 2, 5), "dd 'de' MMMM 'de' y", capitalize_month=True) == "05 de Febrero de 2009"
+    assert format_date(dt.date(2009, 2, 5), "dd 'de' MMMM 'de' y",
+                       capitalize_month=True) == "05 de Febrero de 2009"
 
 
 def test_date_form_is_configurable():
     assert format_date(dt.date(2026, 9, 18), "d 'de' MMMM 'de' y") == "18 de septiembre de 2026"
-    assert format_date(dt.date(2026, 9, 18), "EEEE d 'de' MMMM", capitalize_month=True) == "viernes 18 de Septiembre"
+    assert format_date(dt.date(2026, 9, 18), "EEEE d 'de' MMMM",
+                       capitalize_month=True) == "viernes 18 de Septiembre"
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import DATA, ROSTER, TEMPLATE
+from conftest import DATA, ROSTER, template_variant
 from oficios.errors import ErrorList, TemplateError
 from oficios.template import OficioTemplate
 
@@ -49,10 +49,8 @@ def test_template_is_sandboxed(tmp_path):
     from oficios.merge import Merger
     from oficios.roster import Recipient
 
-    text = (TEMPLATE / "oficio.toml").read_text(encoding="utf-8")
-    (tmp_path / "oficio.toml").write_text(text, encoding="utf-8")
-    (tmp_path / "cuerpo.md").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8")
-    merger = Merger(OficioTemplate(tmp_path))
+    folder = template_variant(tmp_path, body="{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    merger = Merger(OficioTemplate(folder))
     recipient = Recipient(2, {"cut": "13120", "municipalidad": "Ñuñoa", "region": "R"})
     with pytest.raises(TemplateError, match="cannot render cuerpo.md for roster row 2"):
         merger.merge(recipient)

@@ -17,7 +17,8 @@ HEADER = ["cut", "municipalidad", "comunas", "region"]
 ROWS = [
     ["13120", "Ñuñoa", "Ñuñoa", "Región Metropolitana de Santiago"],
     ["08301", "Los Ángeles", "Los Ángeles", "Región del Biobío"],
-    ["12201", "Cabo de Hornos", "Cabo de Hornos; Antártica", "Región de Magallanes y de la Antártica Chilena"],
+    ["12201", "Cabo de Hornos", "Cabo de Hornos; Antártica",
+     "Región de Magallanes y de la Antártica Chilena"],
 ]
 
 
