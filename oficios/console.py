@@ -79,4 +79,9 @@ def summary(result: Result, quiet: bool) -> None:
     console.print(f"{result.letters} letters ({counts}) in {result.seconds:.1f} s "
                   f"-> {result.folder}", soft_wrap=True)
     if result.combined:
-        console.print(f"all letters in one PDF, for printing: {result.combined}", soft_wrap=True)
+        console.print(f"all letters and the nómina in one PDF/A, for printing and the archive: "
+                      f"{result.combined}", soft_wrap=True)
+    if result.batch is not None:
+        b = result.batch
+        console.print(f"registered: {b.oficio}, version {b.version}, batch {b.id} "
+                      f"({b.estado}, {b.cartas} letters) in {result.register}", soft_wrap=True)
