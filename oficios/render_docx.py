@@ -15,7 +15,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,13 +145,6 @@ def docx_text(path: str | Path) -> str:
                      section.first_page_footer):
             texts += [p.text for p in part.paragraphs]
     return "\n".join(texts)
-
-
-def render_docx(letters: Iterable[Letter]) -> Iterator[tuple[Letter, bytes]]:
-    """Render each letter with one shared renderer, yielding (letter, docx bytes)."""
-    renderer = DocxRenderer()
-    for letter in letters:
-        yield letter, renderer.render(letter)
 
 
 class _LetterDoc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from oficios.errors import TemplateError
@@ -124,13 +124,6 @@ def render_nomina(context: dict) -> bytes:
     html = env.get_template("nomina.html.j2").render(context)
     return HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf(
         stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-2b")
-
-
-def render_pdf(letters: Iterable[Letter], template_folder: str | Path) -> Iterator[tuple[Letter, bytes]]:
-    """Each letter with its PDF, rendered with one shared renderer."""
-    renderer = PdfRenderer(template_folder)
-    for letter in letters:
-        yield letter, renderer.render(letter)
 
 
 def _quiet_weasyprint() -> None:

@@ -14,7 +14,7 @@ import pytest
 from docx.shared import Cm, Mm
 
 from oficios.letter import Letter, ListBlock, Paragraph, Party, Run
-from oficios.render_docx import DocxRenderer, render_docx
+from oficios.render_docx import DocxRenderer
 
 BOLD_RUN = (
     "costos de alimentación y alojamiento desde el almuerzo del miércoles 25 de marzo "
@@ -310,12 +310,6 @@ def test_logo_is_placed_above_the_letterhead_and_output_stays_reproducible(rende
         "GOBIERNO DE CHILE", "MINISTERIO DE PLANIFICACIÓN"
     ]
 
-
-def test_render_docx_yields_each_letter_with_its_bytes():
-    letters = [make_letter(), make_letter("Arica", "Región de Arica y Parinacota")]
-    out = list(render_docx(letters))
-    assert [letter for letter, _ in out] == letters
-    assert all(data[:2] == b"PK" for _, data in out)
 
 
 def test_later_pages_carry_the_number_and_recipient_in_small_grey_type(document):
