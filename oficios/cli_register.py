@@ -17,12 +17,13 @@ register_option = click.option(
 
 
 def _open(path: Path, must_exist: bool = True):
+    """The register; read-only when it must already exist (the commands that only look)."""
     from oficios.register import Register, RegisterError
 
     if must_exist and not path.is_file():
         raise RegisterError("no register here", file=path,
                             hint="generate a batch first, or give the register with --register")
-    return Register(path)
+    return Register(path, readonly=must_exist)
 
 
 @click.group("register")

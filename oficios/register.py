@@ -87,6 +87,19 @@ class Found:
     sha256: str
 
 
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+        db.execute("SELECT COUNT(*) FROM lotes").fetchone()
+    except sqlite3.OperationalError:
+        # On read-only media SQLite cannot create the WAL's shared-memory file; a register
+        # nobody is writing to can then be read as immutable.
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
 def now() -> str:
     """The current time, UTC, as ISO 8601 to the second."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -113,11 +126,18 @@ def sha256_file(path: Path) -> str:
 
 
 class Register:
-    """A connection to the register database; creates it (and its folder) on first use."""
+    """A connection to the register database; creates it (and its folder) on first use.
 
-    def __init__(self, path: str | Path) -> None:
+    `readonly` opens an existing register without writing to it (verification years later,
+    from an archive on read-only media).
+    """
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
         try:
+            if readonly:
+                self._db = _open_readonly(self.path)
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._db.row_factory = sqlite3.Row

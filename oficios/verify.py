@@ -36,7 +36,7 @@ def verify(path: Path, register_path: Path) -> Verdict:
         raise RegisterError("no register here", file=register_path,
                             hint="give the register with --register PATH")
     digest = sha256_file(path)
-    with Register(register_path) as register:
+    with Register(register_path, readonly=True) as register:
         found = register.find_file(digest)
         if found is not None:
             return Verdict(VERIFIED, path, digest, found, found.codigo)

@@ -76,3 +76,12 @@ def test_missing_register_is_a_clear_error(tmp_path):
     (tmp_path / "a.pdf").write_bytes(b"x")
     with pytest.raises(RegisterError, match="no register here"):
         verify(tmp_path / "a.pdf", tmp_path / "none.sqlite")
+
+
+def test_verifying_and_looking_up_never_write_to_the_register(issued):
+    result, register = issued
+    before = register.read_bytes(), register.stat().st_mtime_ns
+    assert verify(result.files["pdf"][0], register).status == VERIFIED
+    for args in (["register", "list"], ["register", "show", "1"], ["register", "export"]):
+        assert CliRunner().invoke(cli, [*args, "--register", str(register)]).exit_code == 0
+    assert (register.read_bytes(), register.stat().st_mtime_ns) == before
