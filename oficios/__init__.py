@@ -8,7 +8,7 @@ The package is laid out as the pipeline a letter goes through:
     merge.py     one roster row + the template -> one Letter (letter.py), format-independent
     render_pdf.py / render_docx.py   Letters -> bytes (the only modules importing weasyprint / docx)
     batch.py     chunks of letters rendered by worker processes
-    output.py    file names and atomic writes
+    output.py    file names and atomic writes; zipwrite.py, reproducible DOCX zips
     combine.py   the letters in one PDF/A archive copy, with the nómina (pypdf)
     register.py  the Oficina de Partes' register (sqlite3); archive.py, verify.py use it
     pipeline.py  runs the stages in order
