@@ -8,6 +8,7 @@ main process only hands out chunks and receives, in roster order, what was writt
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import gc
 import hashlib
 import multiprocessing
@@ -53,6 +54,7 @@ class Settings:
     kind: str | None = None
     oficio: str = ""
     pdfa: bool = False
+    qr: bool = False
 
 
 class Worker:
@@ -78,6 +80,8 @@ class Worker:
             code = "" if version is None else verification_code(
                 self.settings.oficio, version, recipient[self.merger.template.key_column])
             letter = self.merger.merge(recipient, self.settings.roster, verification=code)
+            if self.settings.qr and code:
+                letter = dataclasses.replace(letter, qr=True)
             files = {}
             for fmt, renderer in self.renderers.items():
                 data = renderer.render(letter)

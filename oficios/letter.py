@@ -63,7 +63,7 @@ class Letter:
     `key` is the recipient's identifier (the CUT code) and `slug` an ASCII name fragment;
     together they make the output file name. `logo` is None when the letterhead is text only.
     `verification` is the code the register knows the letter by; "" for a letter that is not
-    registered (a preview).
+    registered (a preview). `qr` adds a QR code repeating it (only with a code).
     """
 
     key: str
@@ -88,6 +88,7 @@ class Letter:
     author: str = ""
     language: str = "es-CL"
     verification: str = ""
+    qr: bool = False
 
     @property
     def body_text(self) -> str:

@@ -31,7 +31,8 @@ class Job:
     `only` is None to render every recipient; `workers` None uses every core. The combined
     PDF (the PDF/A archive copy, with the nómina) is made only for a whole roster, so a
     partial run never replaces it. `register` None keeps the register in the output root;
-    `pdfa` writes each letter as PDF/A-2b too; `command` is recorded in the register.
+    `pdfa` writes each letter as PDF/A-2b too; `qr` adds a QR code of the verification code;
+    `command` is recorded in the register.
     """
 
     template: Path = DEFAULT_TEMPLATE
@@ -45,6 +46,7 @@ class Job:
     reissue: bool = False
     reason: str = ""
     pdfa: bool = False
+    qr: bool = False
     command: str = "oficios generate"
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
@@ -128,7 +130,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
     settings = Settings(template.folder, roster.path, job.formats, layout, kind,
-                        oficio=template.text("oficio", "numero"), pdfa=job.pdfa)
+                        oficio=template.text("oficio", "numero"), pdfa=job.pdfa, qr=job.qr)
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None

@@ -45,6 +45,7 @@ from oficios.zipwrite import deflate, write_zip, zip_time
 FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
 LANG = "es-CL"
 LOGO_WIDTH = Cm(2.5)
+QR_WIDTH = Cm(2.2)
 TEXT_WIDTH = Cm(15.5)  # A4 less the 3 cm and 2.5 cm side margins
 # The reference block (number, ANT., MAT., date) sits in the right half of the 15.5 cm
 # text column; its labels hang so a long MAT. wraps under the text, not under "MAT.:".
@@ -157,7 +158,7 @@ class _LetterDoc:
         self.header_run = xml[_HEADER].find(_P).find(_R)  # styled and empty, for the text
         self.footer_runs = [xml[name].find(_P).find(_R) for name in _FOOTERS]  # for the code
         self.core_properties = CoreProperties(xml[_CORE])
-        self._logo: ImagePart | None = None
+        self._images: list[ImagePart] = []
 
     def paragraph(self, style: str) -> _Element:
         """A new paragraph at the end of the body, in one of the oficio styles."""
@@ -176,24 +177,25 @@ class _LetterDoc:
         self._rels.add_rel(rId, reltype, target, external)
         return rId
 
-    def add_logo(self, paragraph: _Element, path: Path) -> None:
-        """The logo file as an image part, shown LOGO_WIDTH wide in a run of `paragraph`."""
-        image = Image.from_file(str(path))
-        self._logo = ImagePart.from_image(image, PackURI(f"/word/media/image1.{image.ext}"))
-        rId = self.relate(RT.IMAGE, self._logo.partname.relative_ref("/word"))
-        cx, cy = image.scaled_dimensions(LOGO_WIDTH, None)
-        inline = CT_Inline.new_pic_inline(1, rId, image.filename, cx, cy)  # the only drawing
+    def add_image(self, paragraph: _Element, image: Image, width: Length) -> None:
+        """An image part (logo, QR code), shown `width` wide in a run of `paragraph`."""
+        number = len(self._images) + 1  # image1, image2...: also the drawing's shape id
+        part = ImagePart.from_image(image, PackURI(f"/word/media/image{number}.{image.ext}"))
+        self._images.append(part)
+        rId = self.relate(RT.IMAGE, part.partname.relative_ref("/word"))
+        cx, cy = image.scaled_dimensions(width, None)
+        inline = CT_Inline.new_pic_inline(number, rId, image.filename, cx, cy)
         for side in ("distT", "distB", "distL", "distR"):  # else LibreOffice adds 0.32 cm
             inline.set(side, "0")
         SubElement(_run(paragraph), _DRAWING).append(inline)
 
     def parts(self, base_parts: tuple[Part, ...]) -> dict[str, bytes]:
-        """The serialized parts, by zip entry name, with the logo's if the letter has one."""
+        """The serialized parts, by zip entry name, with the images' if the letter has any."""
         self.body.append(self._sect_pr)  # w:sectPr must close the body
         parts = {name: serialize_part_xml(xml) for name, xml in self._xml.items()}
-        if self._logo is not None:  # python-docx's own writer, to list its content type
-            types = _ContentTypesItem.from_parts((*base_parts, self._logo))
-            parts |= {_CONTENT_TYPES: types.blob, self._logo.partname.membername: self._logo.blob}
+        if self._images:  # python-docx's own writer, to list their content types
+            parts[_CONTENT_TYPES] = _ContentTypesItem.from_parts((*base_parts, *self._images)).blob
+            parts |= {image.partname.membername: image.blob for image in self._images}
         return parts
 
 
@@ -414,7 +416,7 @@ def _write_letterhead(doc: _LetterDoc, letter: Letter) -> None:
         return
     paragraph, lead = doc.paragraph("Oficio Membrete"), ""
     if letter.logo is not None:
-        doc.add_logo(paragraph, letter.logo)
+        doc.add_image(paragraph, Image.from_file(str(letter.logo)), LOGO_WIDTH)
         lead = "\n" if letter.membrete else ""
     _write_lines(paragraph, letter.membrete, lead)
 
@@ -465,6 +467,12 @@ def _write_distribution(doc: _LetterDoc, letter: Letter) -> None:
     _run(title, letter.distribucion_titulo, bold=True)
     for number, line in enumerate(letter.distribucion, start=1):
         _run(doc.paragraph("Oficio Distribución"), f"{number}. {line}")
+    if letter.qr and letter.verification:
+        from oficios.qr import qr_png
+
+        paragraph = doc.paragraph("Oficio Distribución")
+        SubElement(paragraph.find(_PPR), qn("w:jc"), {_VAL: "right"})
+        doc.add_image(paragraph, Image.from_blob(qr_png(letter)), QR_WIDTH)
 
 
 def _set_properties(props: CoreProperties, letter: Letter) -> None:

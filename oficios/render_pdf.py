@@ -85,6 +85,7 @@ class PdfRenderer:
                        url_fetcher=self.fetcher)
         env = Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=True,
                           undefined=StrictUndefined, trim_blocks=False)
+        env.globals["qr_svg"] = _qr_svg
         self.layout = env.get_template(LAYOUT)
 
     def html(self, letter: Letter) -> str:
@@ -124,6 +125,14 @@ def render_nomina(context: dict) -> bytes:
     html = env.get_template("nomina.html.j2").render(context)
     return HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf(
         stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-2b")
+
+
+def _qr_svg(letter: Letter):
+    from markupsafe import Markup
+
+    from oficios.qr import qr_svg
+
+    return Markup(qr_svg(letter))  # segno's markup: a path, no text from the letter
 
 
 def _quiet_weasyprint() -> None:

@@ -398,3 +398,24 @@ def test_section_properties_close_the_body_as_the_schema_requires(document):
     body = document.element.body
     assert body[-1].tag == docx.oxml.ns.qn("w:sectPr")
     assert len(body.findall(docx.oxml.ns.qn("w:sectPr"))) == 1
+
+
+def test_logo_and_qr_code_are_two_image_parts(renderer, tmp_path):
+    import dataclasses
+    import io
+    import zipfile
+
+    from PIL import Image as PILImage
+
+    logo = tmp_path / "logo.png"
+    PILImage.new("RGB", (40, 20), (0, 56, 168)).save(logo)
+    letter = dataclasses.replace(make_letter(), logo=logo, verification="ABCD-EFGH-JK", qr=True)
+    data = renderer.render(letter)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        media = sorted(n for n in package.namelist() if n.startswith("word/media/"))
+        types = package.read("[Content_Types].xml").decode()
+    assert media == ["word/media/image1.png", "word/media/image2.png"]
+    assert 'Extension="png"' in types or "image/png" in types
+    document = docx.Document(io.BytesIO(data))
+    assert len(document.inline_shapes) == 2
+    assert renderer.render(letter) == data
