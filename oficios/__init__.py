@@ -6,7 +6,7 @@ The package is laid out as the pipeline a letter goes through:
                  matches headers and checks every value and row
     template.py  the oficio template: metadata and Markdown body with Jinja placeholders
     merge.py     one roster row + the template -> one Letter (letter.py), format-independent
-    render_pdf.py / render_docx.py   Letters -> bytes (the only modules importing weasyprint / docx)
+    render_pdf.py / render_docx/   Letters -> bytes (the only places importing weasyprint / docx)
     batch.py     chunks of letters rendered by worker processes
     output.py    file names and atomic writes; zipwrite.py, reproducible DOCX zips
     combine.py   the letters in one PDF/A archive copy, with the nómina (pypdf)
