@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from oficios.batch import Written
-from oficios.output import atomic_file, write_atomic
+from oficios.output import atomic_file, sha256_file, write_atomic
 from oficios.slugs import ascii_slug
 
 MANIFEST = "manifest.json"
@@ -33,13 +33,9 @@ def folder_sha256(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(sha256_file(path)))
     return digest.hexdigest()
 
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of one file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def nomina_rows(written: Sequence[Written]) -> list[dict[str, str]]:
@@ -78,7 +74,7 @@ def write_manifest(folder: Path, about: dict, written: Sequence[Written],
                             "codigo_verificacion": item.code})
     for path in extra_files:
         entries.append({"archivo": _relative(path, folder), "formato": path.suffix.lstrip("."),
-                        "sha256": file_sha256(path), "bytes": path.stat().st_size})
+                        "sha256": sha256_file(path), "bytes": path.stat().st_size})
     manifest = dict(about, archivos=entries)
     manifest_path = write_atomic(folder / MANIFEST, (json.dumps(
         manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))

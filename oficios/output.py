@@ -7,6 +7,7 @@ so a reader never sees a half-written letter and an interrupted run leaves none 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -86,6 +87,15 @@ def write_atomic(path: Path, data: bytes) -> Path:
     with atomic_file(path) as f:
         f.write(data)
     return path
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def remove_partial_files(folder: Path) -> int:

@@ -179,7 +179,8 @@ class _Recorder:
         self.pending: list = []
 
     def open(self, template: OficioTemplate, roster: Roster, layout: OutputLayout):
-        from oficios.archive import file_sha256, folder_sha256
+        from oficios.archive import folder_sha256
+        from oficios.output import sha256_file
         from oficios.register import Register
 
         self.db = Register(self.path)
@@ -187,7 +188,7 @@ class _Recorder:
             oficio=template.text("oficio", "numero"), fecha=template.fecha.isoformat(),
             materia=template.text("oficio", "materia"),
             plantilla_sha256=folder_sha256(template.folder),
-            nomina_sha256=file_sha256(roster.path), comando=self.job.command,
+            nomina_sha256=sha256_file(roster.path), comando=self.job.command,
             carpeta=str(layout.folder), reissue=self.job.reissue, reason=self.job.reason)
 
     def record(self, batch, item) -> None:

@@ -116,13 +116,6 @@ def verification_code(oficio: str, version: int, key: str) -> str:
     return f"{text[:4]}-{text[4:8]}-{text[8:]}"
 
 
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Register:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import OficiosError
-from oficios.register import Found, Register, RegisterError, sha256_file
+from oficios.output import sha256_file
+from oficios.register import Found, Register, RegisterError
 
 CODE = re.compile(r"C[óo]digo de verificaci[óo]n:\s*([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{2})")
 VERIFIED, ALTERED, UNKNOWN = "verified", "altered", "unknown"
