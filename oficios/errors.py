@@ -81,6 +81,16 @@ class OutputError(OficiosError):
     exit_code = 4
 
 
+def raise_all(errors: list[OficiosError], summary: str) -> None:
+    """Raises nothing for no error, the error itself for one, an ErrorList (in row order)
+    headed by `summary` for several."""
+    errors = sorted(errors, key=lambda e: e.row or 0)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ErrorList(errors, summary.format(count=len(errors)))
+
+
 class ErrorList(OficiosError):
     """Several problems found at once, so the user can fix them all in one go."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from oficios import spanish
-from oficios.errors import ErrorList, OficiosError, RosterError, TemplateError
+from oficios.errors import OficiosError, RosterError, TemplateError, raise_all
 from oficios.letter import Block, Letter, Party
 from oficios.markdown import BodyParser
 from oficios.roster import Recipient, Roster
@@ -133,8 +133,5 @@ def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iter
         names.add(name)
         if keep:
             letters.append(letter)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ErrorList(errors, f"{roster.path}: {len(errors)} rows cannot be merged; nothing was written")
+    raise_all(errors, f"{roster.path}: {{count}} rows cannot be merged; nothing was written")
     yield from letters

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from oficios.errors import ErrorList, OficiosError, RosterError
+from oficios.errors import OficiosError, RosterError
+from oficios.errors import raise_all as errors_raise_all
 from oficios.slugs import key_slug
 
 # Longest value, in characters: pages after the first repeat the number and the recipient's
@@ -261,9 +262,5 @@ def _repair(value: str) -> str | None:
 
 
 def raise_all(errors: list[OficiosError], path: Path, where: str = "in the roster") -> None:
-    """Raises the one error, or all of them in row order in one ErrorList; nothing if none."""
-    errors = sorted(errors, key=lambda e: e.row or 0)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ErrorList(errors, f"{path}: {len(errors)} problems {where}; nothing was written")
+    """Raises the roster's problems, all at once (see errors.raise_all)."""
+    errors_raise_all(errors, f"{path}: {{count}} problems {where}; nothing was written")

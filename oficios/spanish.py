@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 from oficios.errors import RosterError
+from oficios.roster_checks import fold
 
 LOCALE = "es_CL"
 
@@ -34,16 +34,11 @@ def check_date_pattern(pattern: str) -> None:
     format_date(dt.date(2000, 1, 1), pattern)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def normalize_gender(value: str, *, file: object = None, row: int | None = None,
                      column: str = "genero") -> str:
     """'M', 'F' or '' (unknown) from what a roster says; anything else is a RosterError."""
     try:
-        return _GENDER_WORDS[_fold(value)]
+        return _GENDER_WORDS[fold(value)]
     except KeyError:
         raise RosterError(
             f"'{value}' is not a gender this tool knows", file=file, row=row, column=column,

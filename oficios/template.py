@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from oficios import markdown, spanish
-from oficios.errors import ErrorList, TemplateError
+from oficios.errors import TemplateError, raise_all
 
 METADATA_FILE = "oficio.toml"
 BODY_FILE = "cuerpo.md"
@@ -163,10 +163,7 @@ class OficioTemplate:
                     f"the roster {roster_file} has no column '{column}', which [destinatario] "
                     f"names as the recipient's {'key' if column == self.key_column else 'name'}",
                     file=self.folder / METADATA_FILE, hint="fix [destinatario] or the roster"))
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise ErrorList(errors, f"{len(errors)} placeholders have no column in the roster")
+        raise_all(errors, "{count} placeholders have no column in the roster")
 
 
 def _environment(finalize):
