@@ -60,7 +60,7 @@ class Party:
 class Letter:
     """One oficio for one recipient, ready to render.
 
-    `key` is the recipient's identifier (the CUT code) and `slug` an ASCII name fragment;
+    `key` is the recipient's identifier (the value of the template's key column) and `slug` an ASCII name fragment;
     together they make the output file name. `logo` is None when the letterhead is text only.
     `verification` is the code the register knows the letter by; "" for a letter that is not
     registered (a preview). `qr` adds a QR code repeating it (only with a code).
@@ -69,20 +69,20 @@ class Letter:
     key: str
     slug: str
     recipient_name: str
-    numero: str
-    antecedente: str
-    materia: str
-    lugar_fecha: str
-    fecha: dt.date
-    de: Party
-    a: Party
+    number: str
+    reference: str
+    subject: str
+    place_date: str
+    date: dt.date
+    sender: Party
+    addressee: Party
     body: tuple[Block, ...]
     closing: tuple[Block, ...]
-    firma: tuple[str, ...]
-    iniciales: str
-    distribucion_titulo: str
-    distribucion: tuple[str, ...]
-    membrete: tuple[str, ...] = ()
+    signature: tuple[str, ...]
+    initials: str
+    distribution_title: str
+    distribution: tuple[str, ...]
+    letterhead: tuple[str, ...] = ()
     logo: Path | None = None
     title: str = ""
     author: str = ""

@@ -9,7 +9,7 @@ from oficios.letter import Letter
 
 def payload(letter: Letter) -> str:
     """What the QR code says: the oficio, the recipient's key and the verification code."""
-    return f"{letter.numero} · {letter.key} · Código de verificación {letter.verification}"
+    return f"{letter.number} · {letter.key} · Código de verificación {letter.verification}"
 
 
 def _code(letter: Letter):

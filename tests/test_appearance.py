@@ -67,7 +67,7 @@ def test_a_changed_letter_is_caught(sample_run, letters, template, tmp_path):
     from oficios.render_pdf import PdfRenderer
 
     base = letters["13120"]
-    changed = dataclasses.replace(base, antecedente="Oficio N° 12 de 2008, de esta Secretaría.")
+    changed = dataclasses.replace(base, reference="Oficio N° 12 de 2008, de esta Secretaría.")
     pdf = tmp_path / "changed.pdf"
     pdf.write_bytes(PdfRenderer(template.folder).render(changed))
     page = render_pages(pdf)[0]

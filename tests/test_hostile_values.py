@@ -69,7 +69,7 @@ def pdf_links(path) -> list[str]:
 def test_hostile_values_appear_literally_in_the_pdf(hostile_run, hostile_letters, key):
     path = files_by_key(hostile_run, "pdf")[key]
     text = squeeze(pdf_text(path))
-    for line in hostile_letters[key].a.lines:
+    for line in hostile_letters[key].addressee.lines:
         assert squeeze(line) in text
     assert len(PdfReader(path).pages) == 2
     # Only the template's own link; "[enlace](http://…)" in a value is text, not a link.
@@ -90,7 +90,7 @@ def test_hostile_values_appear_literally_in_the_docx_with_its_structure_unchange
     path = files_by_key(hostile_run, "docx")[key]
     document = docx.Document(path)
     text = docx_text(document)
-    for line in hostile_letters[key].a.lines:
+    for line in hostile_letters[key].addressee.lines:
         assert line in text
     assert [p.style.name for p in document.paragraphs] == benign_docx_styles
     with zipfile.ZipFile(path) as package:

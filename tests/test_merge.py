@@ -18,13 +18,13 @@ import seed
 @pytest.mark.parametrize("key", sorted(SAMPLE))
 def test_a_block_uses_the_neutral_forms_and_the_official_region_name(letters, key):
     name, region = SAMPLE[key]
-    assert letters[key].a.lines == (
+    assert letters[key].addressee.lines == (
         "Sr./a", "ALCALDE/SA", f"ILUSTRE MUNICIPALIDAD DE {name.upper()}", region)
 
 
 def test_every_region_line_is_the_official_name_in_capitals(letters, roster):
     for recipient in roster.recipients:
-        line = letters[recipient["cut"]].a.lines[-1]
+        line = letters[recipient["cut"]].addressee.lines[-1]
         assert line == recipient["region"].upper()
         assert line.startswith(("REGIÓN DE ", "REGIÓN DEL ", "REGIÓN METROPOLITANA DE SANTIAGO"))
         assert "REGIÓN DE REGIÓN" not in line
@@ -32,7 +32,7 @@ def test_every_region_line_is_the_official_name_in_capitals(letters, roster):
 
 def test_mayor_name_and_gender_personalize_the_a_block(template):
     roster = load_roster(DATA / "roster-with-mayor-names-and-genders.csv")
-    lines = {letter.key: letter.a.lines[:2] for letter in merge_all(template, roster)}
+    lines = {letter.key: letter.addressee.lines[:2] for letter in merge_all(template, roster)}
     assert lines["13120"] == ("Sr. SEBASTIÁN SICHEL RAMÍREZ", "ALCALDE")
     assert lines["08301"] == ("Sra. MARÍA ANGÉLICA MUÑOZ NÚÑEZ", "ALCALDESA")
     assert lines["12201"] == ("Sr./a", "ALCALDE/SA")
@@ -49,12 +49,12 @@ def test_unknown_genders_are_reported_all_at_once_with_row_and_column(template):
 
 def test_date_place_and_reference_block_follow_the_seed(letters):
     letter = letters["13120"]
-    assert letter.lugar_fecha == "SANTIAGO, 05 de Febrero de 2009"
-    assert letter.fecha == dt.date(2009, 2, 5)
-    assert (letter.numero, letter.antecedente) == ("MIDEPLAN OF. N° 01-A/264", "No hay.")
-    assert letter.de.lines == tuple(seed.SIGNATURE)
-    assert letter.iniciales == seed.INITIALS
-    assert list(letter.distribucion) == seed.distribution()
+    assert letter.place_date == "SANTIAGO, 05 de Febrero de 2009"
+    assert letter.date == dt.date(2009, 2, 5)
+    assert (letter.number, letter.reference) == ("MIDEPLAN OF. N° 01-A/264", "No hay.")
+    assert letter.sender.lines == tuple(seed.SIGNATURE)
+    assert letter.initials == seed.INITIALS
+    assert list(letter.distribution) == seed.distribution()
 
 
 def test_body_is_the_seed_word_for_word_with_its_bold_phrase_and_list(letters):
@@ -92,7 +92,7 @@ def test_roster_values_stay_literal_text_in_every_part_of_the_letter(quoting_tem
     recipient = Recipient(2, {"cut": "13120", "municipalidad": value, "region": value})
     letter = Merger(quoting_template).merge(recipient)
     flat = " ".join(value.split())
-    assert letter.a.lines[2] == f"ILUSTRE MUNICIPALIDAD DE {flat.upper()}"
+    assert letter.addressee.lines[2] == f"ILUSTRE MUNICIPALIDAD DE {flat.upper()}"
     assert letter.recipient_name == value
     # Exactly the template's two paragraphs; the value is one plain run, never markup.
     assert [type(b) for b in letter.body] == [Paragraph, Paragraph]

@@ -114,21 +114,21 @@ def make_letter(municipalidad: str = "Ñuñoa", region: str = "Región Metropoli
         key="13120",
         slug="nunoa",
         recipient_name=municipalidad,
-        numero="MIDEPLAN OF. N° 01-A/264",
-        antecedente="No hay.",
-        materia="Informa Encuentro Nacional del Sistema Intersectorial de Protección Social.",
-        lugar_fecha="SANTIAGO, 05 de Febrero de 2009",
-        fecha=dt.date(2009, 2, 5),
-        de=Party("DE", FIRMA),
-        a=Party("A", ("Sr./a", "ALCALDE/SA", f"ILUSTRE MUNICIPALIDAD DE {municipalidad.upper()}",
+        number="MIDEPLAN OF. N° 01-A/264",
+        reference="No hay.",
+        subject="Informa Encuentro Nacional del Sistema Intersectorial de Protección Social.",
+        place_date="SANTIAGO, 05 de Febrero de 2009",
+        date=dt.date(2009, 2, 5),
+        sender=Party("DE", FIRMA),
+        addressee=Party("A", ("Sr./a", "ALCALDE/SA", f"ILUSTRE MUNICIPALIDAD DE {municipalidad.upper()}",
                       region.upper())),
         body=seed_body(),
         closing=(_plain(CLOSING),),
-        firma=FIRMA,
-        iniciales="XSL/PJM/MMSM/CSB/mnq",
-        distribucion_titulo="Distribución:",
-        distribucion=DISTRIBUCION,
-        membrete=("GOBIERNO DE CHILE", "MINISTERIO DE PLANIFICACIÓN"),
+        signature=FIRMA,
+        initials="XSL/PJM/MMSM/CSB/mnq",
+        distribution_title="Distribución:",
+        distribution=DISTRIBUCION,
+        letterhead=("GOBIERNO DE CHILE", "MINISTERIO DE PLANIFICACIÓN"),
         author="Ministerio de Planificación",
     )
     fields.update(changes)
@@ -252,7 +252,7 @@ def test_closing_and_signature_are_kept_together(document):
 def test_hostile_text_appears_literally(renderer):
     letter = make_letter(
         municipalidad=HOSTILE,
-        materia=HOSTILE,
+        subject=HOSTILE,
         body=(Paragraph((Run(HOSTILE), Run(HOSTILE, bold=True))),),
     )
     doc = docx.Document(io.BytesIO(renderer.render(letter)))

@@ -78,7 +78,7 @@ class DocxRenderer:
         entries = [deflate(e.name, parts.pop(e.name)) if e.name in parts else e
                    for e in self._entries]
         entries += (deflate(name, blob) for name, blob in parts.items())  # the logo, last
-        return write_zip(entries, zip_time(letter.fecha))
+        return write_zip(entries, zip_time(letter.date))
 
 
 def docx_text(path: str | Path) -> str:
@@ -148,21 +148,21 @@ class _LetterDoc:
 
 def _write_letter(doc: _LetterDoc, letter: Letter) -> None:
     """Lay the letter out top to bottom as D.S. 291/1974 describes an oficio."""
-    _add_text(doc.header_run, " — ".join(filter(None, (letter.numero, letter.recipient_name))))
+    _add_text(doc.header_run, " — ".join(filter(None, (letter.number, letter.recipient_name))))
     if letter.verification:
         for run in doc.footer_runs:
             _add_text(run, f"Código de verificación: {letter.verification}")
     _write_letterhead(doc, letter)
     _write_reference(doc, letter)
-    for party in (letter.de, letter.a):
+    for party in (letter.sender, letter.addressee):
         _write_lines(doc.paragraph("Oficio Destinatario"), party.lines, f"{party.label} :\t")
     for block in letter.body:
         _write_block(doc, block)
     for block in letter.closing:
         for paragraph in _write_block(doc, block):
             _keep_with_next(paragraph)  # stays with the signature
-    _write_lines(doc.paragraph("Oficio Firma"), letter.firma)
-    _run(doc.paragraph("Oficio Iniciales"), letter.iniciales)
+    _write_lines(doc.paragraph("Oficio Firma"), letter.signature)
+    _run(doc.paragraph("Oficio Iniciales"), letter.initials)
     _write_distribution(doc, letter)
     _set_properties(doc.core_properties, letter)
 
@@ -208,23 +208,23 @@ def _write_lines(paragraph: _Element, lines: Iterable[str], lead: str = "") -> N
 
 def _write_letterhead(doc: _LetterDoc, letter: Letter) -> None:
     """The logo (if any) above the letterhead lines, top left."""
-    if not letter.membrete and letter.logo is None:
+    if not letter.letterhead and letter.logo is None:
         return
     paragraph, lead = doc.paragraph("Oficio Membrete"), ""
     if letter.logo is not None:
         doc.add_image(paragraph, Image.from_file(str(letter.logo)), LOGO_WIDTH)
-        lead = "\n" if letter.membrete else ""
-    _write_lines(paragraph, letter.membrete, lead)
+        lead = "\n" if letter.letterhead else ""
+    _write_lines(paragraph, letter.letterhead, lead)
 
 
 def _write_reference(doc: _LetterDoc, letter: Letter) -> None:
     """Number, ANT., MAT. and place and date, in the right half of the page."""
-    _run(doc.paragraph("Oficio Referencia"), letter.numero, bold=True)
-    for label, value in (("ANT.:", letter.antecedente), ("MAT.:", letter.materia)):
+    _run(doc.paragraph("Oficio Referencia"), letter.number, bold=True)
+    for label, value in (("ANT.:", letter.reference), ("MAT.:", letter.subject)):
         paragraph = doc.paragraph("Oficio Referencia")
         _run(paragraph, label, bold=True)
         _run(paragraph, "\t" + value)
-    _run(doc.paragraph("Oficio Referencia"), letter.lugar_fecha, bold=True)
+    _run(doc.paragraph("Oficio Referencia"), letter.place_date, bold=True)
 
 
 def _write_block(doc: _LetterDoc, block: Block) -> list[_Element]:
@@ -260,8 +260,8 @@ def _write_distribution(doc: _LetterDoc, letter: Letter) -> None:
     """The distribution title, then its lines numbered 1., 2., ..."""
     title = doc.paragraph("Oficio Distribución")
     _keep_with_next(title)
-    _run(title, letter.distribucion_titulo, bold=True)
-    for number, line in enumerate(letter.distribucion, start=1):
+    _run(title, letter.distribution_title, bold=True)
+    for number, line in enumerate(letter.distribution, start=1):
         _run(doc.paragraph("Oficio Distribución"), f"{number}. {line}")
     if letter.qr and letter.verification:
         from oficios.qr import qr_png
@@ -273,9 +273,9 @@ def _write_distribution(doc: _LetterDoc, letter: Letter) -> None:
 
 def _set_properties(props: CoreProperties, letter: Letter) -> None:
     """Core properties, dated by the letter (never now()) so output is reproducible."""
-    stamp = dt.datetime.combine(letter.fecha, dt.time(12, 0), tzinfo=dt.timezone.utc)
-    props.title = letter.title or letter.numero
-    props.subject = letter.materia
+    stamp = dt.datetime.combine(letter.date, dt.time(12, 0), tzinfo=dt.timezone.utc)
+    props.title = letter.title or letter.number
+    props.subject = letter.subject
     props.author = props.last_modified_by = letter.author
     props.language = letter.language or LANG
     props.created = props.modified = stamp
