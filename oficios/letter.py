@@ -60,8 +60,9 @@ class Party:
 class Letter:
     """One oficio for one recipient, ready to render.
 
-    `key` is the recipient's identifier (the value of the template's key column) and `slug` an ASCII name fragment;
-    together they make the output file name. `logo` is None when the letterhead is text only.
+    `key` is the recipient's identifier (the value of the template's key column) and `slug`
+    an ASCII name fragment; together they make the output file name.
+    `logo` is None when the letterhead is text only.
     `verification` is the code the register knows the letter by; "" for a letter that is not
     registered (a preview). `qr` adds a QR code repeating it (only with a code).
     """
