@@ -34,7 +34,8 @@ def main() -> None:
     from weasyprint import HTML
 
     template = OficioTemplate(ROOT / "templates" / "mideplan-01-A-264")
-    recipients = load_roster(ROOT / "recipients" / "municipalidades.csv").recipients[:args.letters]
+    recipients = load_roster(ROOT / "recipients" / "municipalidades.csv", key_column="cut",
+                             key_digits=5).recipients[:args.letters]
     merger, renderer = Merger(template), PdfRenderer(template.folder)
     renderer.render(merger.merge(recipients[0]))  # warm caches (fonts, CSS)
     stages = dict.fromkeys(["merge (ours)", "HTML layout (ours, Jinja)", "WeasyPrint: parse HTML",

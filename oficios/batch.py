@@ -96,7 +96,8 @@ def _renderer(fmt: str, template, pdfa: bool):
     if fmt == "pdf":
         from oficios.render_pdf import PdfRenderer
 
-        return PdfRenderer(template.folder, pdf_variant="pdf/a-2b" if pdfa else None)
+        return PdfRenderer(template.folder, pdf_variant="pdf/a-2b" if pdfa else None,
+                           layout=template.layout_html, stylesheet=template.layout_css)
     from oficios.render_docx import DocxRenderer
 
     return DocxRenderer()

@@ -14,8 +14,13 @@ import click
 
 from oficios.errors import OficiosError
 from oficios.output import FORMATS
-from oficios.pipeline import DEFAULT_OUTPUT, DEFAULT_ROSTER, DEFAULT_TEMPLATE, Job
+from oficios.pipeline import Job
 
+# Defaults relative to the working folder: the project's layout, so they live here, not in
+# the library.
+DEFAULT_TEMPLATE = Path("templates/mideplan-01-A-264")
+DEFAULT_ROSTER = Path("recipients/municipalidades.csv")
+DEFAULT_OUTPUT = Path("output")
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
@@ -99,6 +104,9 @@ map_option = click.option(
     "--map", "column_map", multiple=True, callback=_split_map, metavar="NAME=COLUMN",
     help="Read the template's NAME from the roster column headed COLUMN (repeatable); "
          "otherwise headers match names whatever their case, accents and spacing.")
+sheet_option = click.option(
+    "--sheet", default=None, metavar="HOJA",
+    help="The workbook's sheet holding the roster (.xlsx, .ods).  [default: the first]")
 format_option = click.option(
     "--format", "formats", default="pdf,docx", show_default=True, callback=_split_formats,
     help="Formats to produce, comma-separated: pdf, docx.")
@@ -114,10 +122,12 @@ def cli() -> None:
 @template_option
 @roster_option
 @output_option
-@click.option("--only", multiple=True, callback=_split_only, metavar="CUT[,CUT...]",
-              help="Render only these recipients (codes from the roster's key column).")
+@click.option("--only", multiple=True, callback=_split_only, metavar="CLAVE[,CLAVE...]",
+              help="Render only these recipients (codes from the roster's key column, the one "
+                   "the template names in [destinatario] clave).")
 @format_option
 @map_option
+@sheet_option
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
               help="Processes rendering in parallel.  [default: the number of cores]")
 @click.option("--register", "register_path", type=click.Path(path_type=Path), default=None,
@@ -129,9 +139,9 @@ def cli() -> None:
 @click.option("--qr", is_flag=True, help="Add a QR code of the verification code to each letter.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_errors
-def generate(template: Path, roster: Path, output: Path, only, formats, column_map, workers,
-             register_path: Path | None, reissue: bool, reason: str, pdfa: bool, qr: bool,
-             quiet: bool) -> None:
+def generate(template: Path, roster: Path, output: Path, only, formats, column_map, sheet,
+             workers, register_path: Path | None, reissue: bool, reason: str, pdfa: bool,
+             qr: bool, quiet: bool) -> None:
     """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
@@ -140,7 +150,7 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
     job = Job(template=template, roster=roster, output=output, formats=formats, only=only,
               workers=workers, register=register_path, reissue=reissue, reason=reason,
               pdfa=pdfa, qr=qr, command=shlex.join(["oficios", *sys.argv[1:]]),
-              column_map=column_map)
+              column_map=column_map, sheet=sheet)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)
@@ -151,36 +161,54 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
 @template_option
 @roster_option
 @map_option
+@sheet_option
 @reports_errors
-def check(template: Path, roster: Path, column_map) -> None:
-    """Check that the roster gives every value the template needs, without rendering."""
+def check(template: Path, roster: Path, column_map, sheet) -> None:
+    """Check the template and that the roster gives every value it needs, writing nothing."""
     from oficios import pipeline
 
-    tpl, ros = pipeline.load(Job(template=template, roster=roster, column_map=column_map))
+    tpl, ros = pipeline.load(Job(template=template, roster=roster, column_map=column_map,
+                                 sheet=sheet))
     needed = sorted(tpl.required_variables())
     click.echo(f"OK: {roster} gives the {len(needed)} values the template {template} uses "
                f"({', '.join(needed)}) for all {len(ros)} recipients.")
 
 
 @cli.command()
-@click.option("--only", required=True, metavar="CUT", help="The recipient to preview.")
+@click.option("--only", required=True, metavar="CLAVE",
+              help="The recipient to preview (its code in the roster's key column).")
 @template_option
 @roster_option
 @output_option
 @format_option
 @map_option
+@sheet_option
 @reports_errors
-def preview(only: str, template: Path, roster: Path, output: Path, formats, column_map) -> None:
+def preview(only: str, template: Path, roster: Path, output: Path, formats, column_map,
+            sheet) -> None:
     """Render one recipient's letter and print where it is."""
     from oficios import console, pipeline
 
     job = Job(template=template, roster=roster, output=output, formats=formats, only=(only,),
-              column_map=column_map)
+              column_map=column_map, sheet=sheet)
     console.warn_if_slow_pdf(formats, quiet=False)
     result = pipeline.generate(job, kind="preview")
     for paths in result.files.values():
         for path in paths:
             click.echo(str(path))
+
+
+@cli.command("new")
+@click.argument("folder", type=click.Path(path_type=Path))
+@reports_errors
+def new(folder: Path) -> None:
+    """Write a commented starting template (oficio.toml, cuerpo.md) in a new FOLDER."""
+    from oficios.template import STARTER_ROSTER, write_starter
+
+    write_starter(folder)
+    click.echo(f"Plantilla nueva en {folder}: edite {folder / 'oficio.toml'} y "
+               f"{folder / 'cuerpo.md'}, y pruébela con: oficios check --template {folder} "
+               f"--roster {folder / STARTER_ROSTER}")
 
 
 def _add_office_commands() -> None:

@@ -1,8 +1,10 @@
 """The letter body's Markdown, parsed into the Letter model's blocks (markdown-it-py lives here).
 
-Raw HTML in Markdown is not interpreted (it stays text). Only what an oficio needs is
-accepted: paragraphs, bold, italics, links, line breaks and lists. Roster values reach
-this parser escaped (`escape`), so they are always literal text.
+Only what an oficio shows is accepted: paragraphs, bold, italics, links, line breaks and
+lists. Anything else a template writes (raw HTML, tables, images by any scheme, headings,
+quotes, code) is refused with its line, never printed as markup: the parser recognizes
+HTML and tables precisely so that it can refuse them. Roster values reach this parser
+escaped (`escape`), so they are always literal text and never become any of these.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def escape(value: object) -> str:
 def _parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False})
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
 class BodyParser:
@@ -48,7 +50,7 @@ class BodyParser:
         for tok in tokens:
             if tok.type in ("bullet_list_open", "ordered_list_open"):
                 if in_list is not None:
-                    self._refuse("a list inside a list", tok)
+                    self._refuse("nested_list", tok)
                 in_list = tok
                 items = []
             elif tok.type in ("bullet_list_close", "ordered_list_close"):
@@ -63,7 +65,7 @@ class BodyParser:
                 else:
                     blocks.append(Paragraph(runs))
             elif tok.type not in _STRUCTURAL:
-                self._refuse(tok.type.replace("_", " "), tok)
+                self._refuse(tok.type, tok)
         return tuple(blocks)
 
     def _runs(self, inline) -> tuple[Run, ...]:
@@ -87,7 +89,7 @@ class BodyParser:
             elif kind == "link_close":
                 href = None
             else:
-                self._refuse(kind.replace("_", " "), inline)
+                self._refuse(kind, inline)
         return tuple(runs)
 
     @staticmethod
@@ -98,12 +100,20 @@ class BodyParser:
         else:
             runs.append(run)
 
-    def _refuse(self, what: str, tok) -> None:
+    def _refuse(self, kind: str, tok) -> None:
         line = tok.map[0] + 1 if tok.map else None
+        what = _NAMES.get(kind.removesuffix("_open"), kind.replace("_", " "))
         raise TemplateError(
-            f"{what} is not supported in an oficio body", file=self.source_name, line=line,
-            hint="use paragraphs, **bold**, *italics*, links and lists",
+            f"{what}: un oficio no puede mostrarlo", file=self.source_name, line=line,
+            hint="use párrafos, **negrita**, *cursiva*, enlaces y listas",
         )
 
 
 _STRUCTURAL = {"paragraph_open", "paragraph_close", "list_item_open", "list_item_close"}
+# What a refused construct is called in the message, by markdown-it's token type.
+_NAMES = {
+    "image": "una imagen", "html_inline": "HTML", "html_block": "HTML", "table": "una tabla",
+    "heading": "un título (#)", "blockquote": "una cita (>)", "code_block": "un bloque de código",
+    "fence": "un bloque de código", "hr": "una línea horizontal", "s": "un texto tachado (~~)",
+    "nested_list": "una lista dentro de otra",
+}

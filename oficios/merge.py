@@ -14,7 +14,7 @@ from oficios.letter import Block, Letter, Party
 from oficios.markdown import BodyParser
 from oficios.roster import Recipient, Roster
 from oficios.slugs import ascii_slug
-from oficios.template import BODY_FILE, METADATA_FILE, OficioTemplate
+from oficios.template import BODY_FILE, OficioTemplate
 
 
 class Merger:
@@ -33,7 +33,7 @@ class Merger:
         values.update(recipient.values)
         gender = spanish.normalize_gender(
             values.get(t.gender_column, ""), file=roster_file, row=recipient.row,
-            column=t.gender_column)
+            column=t.gender_column, neutral=t.neutral_forms)
         values[t.gender_column] = gender
         values["tratamiento"] = spanish.TRATAMIENTO[gender]
         values["fecha"] = self.fecha
@@ -91,11 +91,11 @@ class _Renderer:
 
         try:
             return self.template.compiled[where].render(self.ctx).strip()
-        except JinjaError as exc:
-            file = self.template.folder / (BODY_FILE if where == BODY_FILE else METADATA_FILE)
-            raise TemplateError(
-                f"cannot render {where} for roster row {self.row}: {exc}", file=file,
-                hint="check the placeholders and filters used there") from None
+        except (JinjaError, ArithmeticError, TypeError, ValueError, LookupError,
+                AttributeError) as exc:
+            # A template's mistake met at run time ({{ rbd + 1 }} on a text column): blame the
+            # template line and show the row and values that triggered it.
+            raise self.template.runtime_error(where, exc, self.ctx, self.row) from None
 
     def many(self, prefix: str) -> tuple[str, ...]:
         keys = [k for k in self.template.compiled if k.startswith(prefix + "[")]
@@ -117,9 +117,14 @@ def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iter
     template.check_columns(roster.columns, roster.path)
     merger = Merger(template)
     letters, errors, names = [], [], set()
+    # A template's mistake repeats on every row it meets: said once, with how many rows.
+    template_errors: dict[str, list[TemplateError]] = {}
     for recipient in roster.recipients:
         try:
             letter = merger.merge(recipient, roster.path)
+        except TemplateError as exc:
+            template_errors.setdefault(getattr(exc, "same_as", exc.format()), []).append(exc)
+            continue
         except OficiosError as exc:
             errors.append(exc)
             continue
@@ -133,5 +138,17 @@ def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iter
         names.add(name)
         if keep:
             letters.append(letter)
+    raise_all([_once(group, len(roster)) for group in template_errors.values()],
+              f"{{count}} problemas en la plantilla {template.folder}; no se escribió nada")
     raise_all(errors, f"{roster.path}: {{count}} rows cannot be merged; nothing was written")
     yield from letters
+
+
+def _once(group: list[TemplateError], total: int) -> TemplateError:
+    """One template error standing for the same mistake met on several rows."""
+    first = group[0]
+    if len(group) == 1 or total <= 1:
+        return first
+    rows = "todas las filas" if len(group) == total else f"{len(group)} de {total} filas"
+    return TemplateError(f"{first.message} (afecta a {rows} de la nómina)", file=first.file,
+                         line=first.line, hint=first.hint)

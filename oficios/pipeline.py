@@ -19,10 +19,6 @@ from oficios.output import FORMATS, OutputLayout, remove_partial_files
 from oficios.roster import Roster, load_roster
 from oficios.template import OficioTemplate
 
-DEFAULT_TEMPLATE = Path("templates/mideplan-01-A-264")
-DEFAULT_ROSTER = Path("recipients/municipalidades.csv")
-DEFAULT_OUTPUT = Path("output")
-
 
 @dataclass(frozen=True)
 class Job:
@@ -35,9 +31,9 @@ class Job:
     `command` is recorded in the register.
     """
 
-    template: Path = DEFAULT_TEMPLATE
-    roster: Path = DEFAULT_ROSTER
-    output: Path = DEFAULT_OUTPUT
+    template: Path
+    roster: Path
+    output: Path | None = None  # None: a job that only reads (load, check)
     formats: tuple[str, ...] = FORMATS
     only: tuple[str, ...] | None = None
     workers: int | None = None
@@ -50,6 +46,7 @@ class Job:
     command: str = "oficios generate"
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
+    sheet: str | None = None  # the workbook's sheet to read; None: the first
 
     def register_path(self) -> Path:
         """Where the register is: the given file, or one in the output root."""
@@ -90,10 +87,12 @@ def _read(job: Job) -> tuple[OficioTemplate, Roster, int]:
     optional = set(template.optional_columns) | {template.gender_column}
     required = (set(template.required_variables()) | {template.name_column}) - optional
     roster = load_roster(job.roster, key_column=template.key_column, required=required,
-                         optional=optional, column_map=dict(job.column_map))
+                         optional=optional, column_map=dict(job.column_map),
+                         key_digits=template.key_digits, max_value=template.max_value,
+                         max_word=template.max_word, sheet=job.sheet)
     total = len(roster)
     if job.only:
-        roster = roster.only(list(job.only), template.key_column)
+        roster = roster.only(list(job.only), template.key_column, template.key_digits)
     return template, roster, total
 
 
@@ -126,6 +125,8 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     """
     from oficios.batch import Settings, WorkerPool, default_workers
 
+    if job.output is None:
+        raise ValueError("Job.output is needed to generate: the folder letters are written to")
     started = time.perf_counter()
     template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)

@@ -71,8 +71,12 @@ def _fetcher_class():
 class PdfRenderer:
     """Renders Letters to PDF bytes; create once (fonts, CSS, layout), render many."""
 
-    def __init__(self, template_folder: str | Path, pdf_variant: str | None = None) -> None:
-        from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    def __init__(self, template_folder: str | Path, pdf_variant: str | None = None,
+                 layout: Path | None = None, stylesheet: Path | None = None) -> None:
+        """`layout` is the template's own HTML layout and `stylesheet` its CSS, applied after
+        the package's (None: the package's layout, no extra CSS); both inside its folder."""
+        from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
@@ -81,12 +85,17 @@ class PdfRenderer:
         self.pdf_variant = pdf_variant  # e.g. "pdf/a-2b"; None for a plain PDF
         self.fetcher = _fetcher_class()([self.template_folder, ASSETS])
         self.font_config = FontConfiguration()
-        self.css = CSS(filename=str(ASSETS / STYLESHEET), font_config=self.font_config,
-                       url_fetcher=self.fetcher)
-        env = Environment(loader=FileSystemLoader(str(ASSETS)), autoescape=True,
-                          undefined=StrictUndefined, trim_blocks=False)
+        self.css = [CSS(filename=str(sheet), font_config=self.font_config, url_fetcher=self.fetcher)
+                    for sheet in (ASSETS / STYLESHEET, stylesheet) if sheet is not None]
+        package = FileSystemLoader(str(ASSETS))
+        # An own layout is read from the template's folder and may extend the package's as
+        # "paquete/oficio.html.j2"; it runs sandboxed, as every text of a template does.
+        loader = ChoiceLoader([FileSystemLoader(str(self.template_folder)),
+                               PrefixLoader({"paquete": package})]) if layout else package
+        env = SandboxedEnvironment(loader=loader, autoescape=True, undefined=StrictUndefined,
+                                   trim_blocks=False)
         env.globals["qr_svg"] = _qr_svg
-        self.layout = env.get_template(LAYOUT)
+        self.layout = env.get_template(layout.name if layout else LAYOUT)
 
     def html(self, letter: Letter) -> str:
         """The letter as the HTML document WeasyPrint lays out."""
@@ -100,7 +109,7 @@ class PdfRenderer:
         html = HTML(string=self.html(letter), base_url=str(self.template_folder),
                     url_fetcher=self.fetcher)
         try:
-            return html.render(stylesheets=[self.css], font_config=self.font_config, **options)
+            return html.render(stylesheets=self.css, font_config=self.font_config, **options)
         except FatalURLFetchingError as exc:
             raise TemplateError(f"{exc.__cause__ or exc}", file=self.template_folder,
                                 hint="reference only files inside the template folder") from None

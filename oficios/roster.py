@@ -21,6 +21,8 @@ from pathlib import Path
 from oficios.errors import RosterError
 from oficios.roster_checks import (
     FORMULA_ERROR,
+    MAX_VALUE,
+    MAX_WORD,
     Column,
     Rules,
     check_rows,
@@ -68,9 +70,12 @@ class Roster:
     def __len__(self) -> int:
         return len(self.recipients)
 
-    def only(self, keys: list[str], key_column: str) -> Roster:
-        """The roster restricted to the given keys, in roster order; unknown keys are an error."""
-        wanted = [normalize_key(k, key_column) for k in keys]
+    def only(self, keys: list[str], key_column: str, key_digits: int = 0) -> Roster:
+        """The roster restricted to the given keys, in roster order; unknown keys are an error.
+
+        `key_digits` as in load_roster: given codes get back leading zeros like the roster's.
+        """
+        wanted = [normalize_key(k, key_digits) for k in keys]
         present = {r[key_column] for r in self.recipients}
         missing = [k for k in wanted if k not in present]
         if missing:
@@ -84,29 +89,44 @@ class Roster:
         return Roster(self.path, self.columns, chosen, self.headers)
 
 
-def load_roster(path: str | Path, *, key_column: str = "cut", required: Iterable[str] = (),
+def load_roster(path: str | Path, *, key_column: str, required: Iterable[str] = (),
                 optional: Iterable[str] = (),
-                column_map: Mapping[str, str] | None = None) -> Roster:
+                column_map: Mapping[str, str] | None = None, key_digits: int = 0,
+                max_value: int = MAX_VALUE, max_word: int = MAX_WORD,
+                sheet: str | None = None) -> Roster:
     """Reads and validates a roster file; raises RosterError (or ErrorList) naming what to fix.
 
     `required` columns must have a value in every row (a missing column is the template's
     to report); `optional` ones may be empty. Both are matched to headers without regard to
     case, accents or spacing, and only their values (and the key's) are checked for length
     and garbled text; with neither given, every column is. `column_map` maps a template
-    name to a header explicitly (`{"region": "REGIÓN_NOMBRE"}`).
+    name to a header explicitly (`{"region": "REGIÓN_NOMBRE"}`). Keys are codes of
+    `key_digits` digits (leading zeros a spreadsheet ate are put back), or free text for 0;
+    `max_value`/`max_word` are the longest value and word a letter can show. `sheet` names
+    the workbook's sheet to read (None: the first).
     """
     path = Path(path)
     required, optional = frozenset(required), frozenset(optional)
     used = required | optional | {key_column}
-    table = _read_table(path)
-    if key_column not in (column_map or {}):
-        _check_header_row(path, table, key_column)
-    columns = match_columns(table.header, path=path, header_row=table.header_row,
-                            key_column=key_column, expected=used, column_map=column_map)
+    table = _read_table(path, sheet)
+    # Messages about a workbook name the sheet read, e.g. "nomina.xlsx, hoja 'Datos'".
+    where = Path(f"{path}, hoja '{table.sheet}'") if table.sheet is not None else path
+    try:
+        if key_column not in (column_map or {}):
+            _check_header_row(where, table, key_column)
+        columns = match_columns(table.header, path=where, header_row=table.header_row,
+                                key_column=key_column, expected=used, column_map=column_map)
+    except RosterError as exc:
+        others = [name for name in table.sheets if name != table.sheet]
+        if others:
+            exc.hint = (exc.hint + "; " if exc.hint else "") + \
+                f"el libro tiene también las hojas {', '.join(others)}: elija una con --sheet"
+        raise
     headers = {c.name: c.header for c in columns}
-    rows, errors = _rows(path, table, columns, key_column)
-    rules = Rules(key_column, required, used if (required or optional) else None)
-    raise_all(errors + check_rows(path, rows, headers, rules), path)
+    rows, errors = _rows(where, table, columns, key_column, key_digits)
+    rules = Rules(key_column, required, used if (required or optional) else None, key_digits,
+                  max_value, max_word)
+    raise_all(errors + check_rows(where, rows, headers, rules), where)
     recipients = tuple(Recipient(row, values) for row, values in rows)
     return Roster(path, tuple(c.name for c in columns), recipients, headers)
 
@@ -124,7 +144,7 @@ def _check_header_row(path: Path, table: _Table, key_column: str) -> None:
 
 
 def _rows(path: Path, table: _Table, columns: list[Column],
-          key_column: str) -> tuple[list[tuple[int, dict[str, str]]], list[RosterError]]:
+          key_column: str, key_digits: int) -> tuple[list[tuple[int, dict[str, str]]], list[RosterError]]:
     """The non-blank rows as (row, values by name), and errors for values in unnamed columns."""
     # Columns left out because --map chose another for their name are not "unnamed".
     named = {i for i, header in enumerate(table.header) if fold(header)}
@@ -134,7 +154,7 @@ def _rows(path: Path, table: _Table, columns: list[Column],
         if not any(cells):
             continue  # a blank row is not a recipient
         values = {c.name: cells[c.index] if c.index < len(cells) else "" for c in columns}
-        values[key_column] = normalize_key(values[key_column], key_column)
+        values[key_column] = normalize_key(values[key_column], key_digits)
         rows.append((row, values))
         for index, cell in enumerate(cells):
             if cell and index not in named and index not in unnamed:
@@ -153,9 +173,11 @@ class _Table:
     header_row: int
     header: list[str]
     rows: list[tuple[int, list[str]]]
+    sheet: str | None = None  # the workbook's sheet read; None for text files
+    sheets: tuple[str, ...] = ()  # every sheet of the workbook
 
 
-def _read_table(path: Path) -> _Table:
+def _read_table(path: Path, sheet: str | None = None) -> _Table:
     """The file's header and rows as text; RosterError if it cannot be read as a table."""
     if not path.is_file():
         raise RosterError("file not found", file=path, hint="check the path given with --roster")
@@ -163,7 +185,13 @@ def _read_table(path: Path) -> _Table:
     if kind is None:
         raise RosterError(f"unsupported roster format '{path.suffix}'", file=path,
                           hint=FORMATS_HINT)
-    grid, first = _read_csv(path) if kind == "csv" else (_read_spreadsheet(path), HEADER_ROW)
+    if kind == "csv":
+        if sheet is not None:
+            raise RosterError("--sheet vale solo para libros .xlsx y .ods", file=path,
+                              hint="quite --sheet, o use el libro en vez del CSV")
+        grid, first, sheets = *_read_csv(path), ()
+    else:
+        (sheet, sheets, grid), first = _read_spreadsheet(path, sheet), HEADER_ROW
     # Blank rows above the header are nothing; the header is the first row with a name in it.
     skip = next((i for i, cells in enumerate(grid) if any(clean_value(c) for c in cells)), None)
     if skip is None:
@@ -173,7 +201,7 @@ def _read_table(path: Path) -> _Table:
     width = max(len(cells) for cells in grid)
     header += [""] * (width - len(header))  # cells past the header are reported as unnamed
     rows = [(first + i, cells) for i, cells in enumerate(grid) if i > skip]
-    return _Table(first + skip, header, rows)
+    return _Table(first + skip, header, rows, sheet, sheets)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -254,8 +282,9 @@ def _delimiter(text: str) -> str:
 # -- spreadsheets ------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(path: Path) -> list[list[str]]:
-    """The first sheet's cells as text, blank rows kept (rows are numbered as the sheet shows)."""
+def _read_spreadsheet(path: Path, sheet: str | None) -> tuple[str, tuple[str, ...], list[list[str]]]:
+    """The sheet read (by name; None: the first), every sheet's name, and the sheet's cells as
+    text, blank rows kept (rows are numbered as the sheet shows)."""
     import warnings
 
     import pandas as pd
@@ -264,7 +293,16 @@ def _read_spreadsheet(path: Path) -> list[list[str]]:
         with warnings.catch_warnings():
             # openpyxl warns about styles and data validation it ignores; not the user's concern.
             warnings.simplefilter("ignore")
-            frame = pd.read_excel(path, header=None, dtype=object, keep_default_na=False)
+            with pd.ExcelFile(path) as book:
+                sheets = tuple(str(name) for name in book.sheet_names)
+                if sheet is not None and sheet not in sheets:
+                    raise RosterError(f"el libro no tiene una hoja '{sheet}'; hojas: "
+                                      f"{', '.join(sheets)}", file=path,
+                                      hint="escriba en --sheet el nombre de una de ellas")
+                sheet = sheets[0] if sheet is None else sheet
+                frame = book.parse(sheet, header=None, dtype=object, keep_default_na=False)
+    except RosterError:
+        raise
     except ImportError as exc:
         raise RosterError(f"cannot be read: {exc.name} is not installed", file=path,
                           hint="reinstall oficios with its dependencies, or save as .csv") from None
@@ -273,7 +311,8 @@ def _read_spreadsheet(path: Path) -> list[list[str]]:
         raise RosterError(f"cannot be read as a spreadsheet ({type(exc).__name__}: {exc})",
                           file=path, hint="open it in Excel or LibreOffice and save it again "
                                           "as .xlsx, .ods or CSV UTF-8") from None
-    return [[_cell_text(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return sheet, sheets, [[_cell_text(v) for v in row]
+                           for row in frame.itertuples(index=False, name=None)]
 
 
 def _cell_text(value: object) -> str:

@@ -17,15 +17,15 @@ from oficios.errors import OficiosError, RosterError
 from oficios.errors import raise_all as errors_raise_all
 from oficios.slugs import key_slug
 
+# Default limits (a template sets its own under [destinatario], measured for its layout).
 # Longest value, in characters: pages after the first repeat the number and the recipient's
 # name in their running head, which has room for two lines; a longer value is a paste mistake.
 MAX_VALUE = 150
 # Longest word: a word cannot wrap, and one wider than the A block (35 bold capital Ws fit)
 # would run past the page's right margin.
 MAX_WORD = 35
-CUT_PATTERN = re.compile(r"^[0-9]{5}$")
-# A CUT code as spreadsheets leave it: leading zero eaten (1101) or stored as a number (1101.0).
-_SHORT_CUT = re.compile(r"^([0-9]{1,5})(?:\.0+)?$")
+# A numeric code as spreadsheets leave it: leading zeros eaten (1101) or a number (1101.0).
+_SHORT_CODE = re.compile(r"^([0-9]+)(?:\.0+)?$")
 
 # Characters that XML (DOCX) forbids or a PDF shows as junk. Whitespace-like ones (tabs,
 # line and page breaks, Excel's in-cell line break \v) separate words: they become spaces.
@@ -65,11 +65,12 @@ def fold(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", text).strip("_")
 
 
-def normalize_key(value: str, key_column: str) -> str:
-    """The key as stored: CUT codes that lost their leading zero (1101, 1101.0) get it back."""
+def normalize_key(value: str, digits: int = 0) -> str:
+    """The key as stored: codes of `digits` digits (0: free text) that lost their leading
+    zeros (1101, 1101.0 for 5 digits) get them back."""
     value = value.strip()
-    if key_column == "cut" and (short := _SHORT_CUT.match(value)):
-        return short[1].zfill(5)
+    if digits and (short := _SHORT_CODE.match(value)) and len(short[1]) <= digits:
+        return short[1].zfill(digits)
     return value
 
 
@@ -160,6 +161,9 @@ class Rules:
     key_column: str
     required: frozenset[str] = frozenset()
     checked: frozenset[str] | None = None
+    key_digits: int = 0  # keys are codes of this many digits; 0: free text
+    max_value: int = MAX_VALUE
+    max_word: int = MAX_WORD
 
 
 def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapping[str, str],
@@ -169,7 +173,7 @@ def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapp
     if not rows:
         errors.append(RosterError("has no recipients", file=path, hint="add one row per recipient"))
     key_header = headers.get(rules.key_column, rules.key_column)
-    errors += _check_keys(path, rows, rules.key_column, key_header)
+    errors += _check_keys(path, rows, rules.key_column, key_header, rules.key_digits)
     for row, values in rows:
         for name, value in values.items():
             column = headers.get(name, name)
@@ -180,12 +184,12 @@ def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapp
                     hint="every letter uses it: fill it in, or list the column under "
                          "[destinatario] opcionales if a letter can go without it"))
             if rules.checked is None or name in rules.checked:
-                errors += _check_text(path, row, column, value)
+                errors += _check_text(path, row, column, value, rules)
     return errors
 
 
 def _check_keys(path: Path, rows: list[tuple[int, dict[str, str]]], key_column: str,
-                column: str) -> list[OficiosError]:
+                column: str, digits: int = 0) -> list[OficiosError]:
     """Empty, malformed and repeated keys, and keys whose file names would be the same."""
     errors: list[OficiosError] = []
     seen: dict[str, int] = {}
@@ -195,10 +199,10 @@ def _check_keys(path: Path, rows: list[tuple[int, dict[str, str]]], key_column: 
         if not key:
             errors.append(RosterError("is empty", file=path, row=row, column=column,
                                       hint="every recipient needs a code"))
-        elif key_column == "cut" and not CUT_PATTERN.match(key):
+        elif digits and not (key.isascii() and key.isdigit() and len(key) == digits):
             errors.append(RosterError(
-                f"'{key}' is not a 5-digit CUT code", file=path, row=row, column=column,
-                hint="write the comuna's code as text, e.g. 01101"))
+                f"'{key}' no es un código de {digits} dígitos", file=path, row=row,
+                column=column, hint=f"escriba el código como texto, p. ej. {'1'.zfill(digits)}"))
         elif key in seen:
             errors.append(RosterError(
                 f"'{key}' already appears in row {seen[key]}", file=path, row=row,
@@ -216,23 +220,24 @@ def _check_keys(path: Path, rows: list[tuple[int, dict[str, str]]], key_column: 
     return errors
 
 
-def _check_text(path: Path, row: int, column: str, value: str) -> list[OficiosError]:
+def _check_text(path: Path, row: int, column: str, value: str,
+                rules: Rules) -> list[OficiosError]:
     errors: list[OficiosError] = []
     if value.upper() in SPREADSHEET_ERRORS:
         which = "" if value == FORMULA_ERROR else f" ({value})"
         errors.append(RosterError(
             f"holds a formula's error{which}, not a value", file=path, row=row, column=column,
             hint="fix the formula that gives it, or type the value in the cell"))
-    if len(value) > MAX_VALUE:
-        hint = f"shorten it to at most {MAX_VALUE} characters"
+    if len(value) > rules.max_value:
+        hint = f"shorten it to at most {rules.max_value} characters"
         if path.suffix.lower() in (".csv", ".txt", ".tsv"):
             hint += '; in a CSV, a quote (") left open makes one cell swallow the rows after it'
         errors.append(RosterError(f"is {len(value)} characters long: '{_short(value)}'",
                                   file=path, row=row, column=column, hint=hint))
-    elif (word := max(value.split(), key=len, default="")) and len(word) > MAX_WORD:
+    elif (word := max(value.split(), key=len, default="")) and len(word) > rules.max_word:
         errors.append(RosterError(
             f"the word '{_short(word)}' is {len(word)} characters long", file=path, row=row,
-            column=column, hint=f"a word of more than {MAX_WORD} characters cannot wrap and "
+            column=column, hint=f"a word of more than {rules.max_word} characters cannot wrap and "
                                 "would run past the margin: add spaces or shorten it"))
     if garbled := _MOJIBAKE.search(value):
         repaired = _repair(value)

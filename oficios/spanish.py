@@ -35,14 +35,18 @@ def check_date_pattern(pattern: str) -> None:
 
 
 def normalize_gender(value: str, *, file: object = None, row: int | None = None,
-                     column: str = "genero") -> str:
-    """'M', 'F' or '' (unknown) from what a roster says; anything else is a RosterError."""
+                     column: str = "genero", neutral: str = "") -> str:
+    """'M', 'F' or '' (unknown) from what a roster says; anything else is a RosterError.
+
+    `neutral` names the forms a letter uses for an unknown gender, for the message ("": none).
+    """
     try:
         return _GENDER_WORDS[fold(value)]
     except KeyError:
         raise RosterError(
             f"'{value}' is not a gender this tool knows", file=file, row=row, column=column,
-            hint="write M or F, or leave it empty for the neutral forms Sr./a and ALCALDE/SA",
+            hint="write M or F, or leave it empty for the neutral forms" +
+                 (f" {neutral}" if neutral else ""),
         ) from None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oficios import markdown, spanish
+from oficios import markdown, spanish, template_schema
 from oficios.errors import TemplateError, raise_all
 
 METADATA_FILE = "oficio.toml"
@@ -38,29 +38,56 @@ class OficioTemplate:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder).resolve()
         self.meta = _read_toml(self.folder / METADATA_FILE)
+        self._check_schema()
         self.body_source = _read_text(self.folder / BODY_FILE)
         self.slug = self.folder.name
         o = self._table("oficio")
         self.fecha: dt.date = self._date(o)
-        self.formato_fecha: str = o.get("formato_fecha", "dd 'de' MMMM 'de' y")
-        self.mes_con_mayuscula: bool = bool(o.get("mes_con_mayuscula", False))
+        self.formato_fecha: str = self._get("oficio", "formato_fecha")
+        self.mes_con_mayuscula: bool = bool(self._get("oficio", "mes_con_mayuscula"))
         try:
             spanish.check_date_pattern(self.formato_fecha)
         except Exception as exc:  # Babel raises several types for a bad pattern
             raise self._error(f"formato_fecha is not a valid date pattern: {exc}") from None
         d = self._table("destinatario")
-        self.key_column: str = d.get("clave", "cut")
+        self.key_column: str = d["clave"]
         self.name_column: str = d.get("nombre", self.key_column)
-        self.optional_columns: tuple[str, ...] = tuple(d.get("opcionales", ()))
-        self.gender_column: str = d.get("genero", "genero")
+        self.optional_columns: tuple[str, ...] = tuple(self._get("destinatario", "opcionales"))
+        self.gender_column: str = self._get("destinatario", "genero")
+        self.key_digits: int = self._get("destinatario", "digitos_clave")
+        self.key_label: str = d.get("nombre_clave", self.key_column)
+        self.max_value: int = self._get("destinatario", "largo_maximo")
+        self.max_word: int = self._get("destinatario", "palabra_maxima")
+        self.neutral_forms: str = self._get("destinatario", "neutro")
         logo = self._table("membrete").get("logo")
         self.logo: Path | None = self._inside(logo) if logo else None
+        self.layout_html: Path | None = self._own_file("html", "oficio.html.j2")
+        self.layout_css: Path | None = self._own_file("css", "oficio.css")
         self._plain_env = _environment(markdown.collapse)
         self._body_env = _environment(markdown.escape)
         self.sources = self._collect_sources()
         self.compiled = {s.where: self._compile(s) for s in self.sources}
 
     # -- reading the metadata ------------------------------------------------------------
+    def _check_schema(self) -> None:
+        file = self.folder / METADATA_FILE
+        lines = file.read_text(encoding="utf-8").splitlines()
+        raise_all([TemplateError(p.message, file=file, line=_line_of(lines, p.table, p.name),
+                                 hint=p.hint) for p in template_schema.problems(self.meta)],
+                  f"{file}: {{count}} problemas en la plantilla")
+
+    def _get(self, table: str, key: str) -> Any:
+        return self._table(table).get(key, template_schema.default(table, key))
+
+    def _own_file(self, key: str, conventional: str) -> Path | None:
+        """A layout file the template brings: named in [diseno], or by its usual name."""
+        named = self._table("diseno").get(key)
+        if named:
+            return self._inside(named)
+        if (self.folder / conventional).is_file():
+            return self._inside(conventional)
+        return None
+
     def _table(self, name: str) -> dict[str, Any]:
         value = self.meta.get(name, {})
         if not isinstance(value, dict):
@@ -129,6 +156,52 @@ class OficioTemplate:
             raise TemplateError(f"template syntax error{where}: {exc.message}", file=file,
                                 line=exc.lineno if source.where == BODY_FILE else None) from None
 
+    def file_of(self, where: str) -> Path:
+        """The file a template text comes from: cuerpo.md or oficio.toml."""
+        return self.folder / (BODY_FILE if where == BODY_FILE else METADATA_FILE)
+
+    def line_of(self, where: str, exc: BaseException | None = None) -> int | None:
+        """The line of a template text's file where `where` (or the error `exc` in it) is."""
+        import re
+        import traceback
+
+        if where == BODY_FILE:
+            frames = traceback.extract_tb(exc.__traceback__) if exc else []
+            lines = [f.lineno for f in frames if f.filename == "<template>"]
+            return getattr(exc, "lineno", None) or (lines[-1] if lines else None)
+        table, name = re.match(r"\[(\w+)\] (\w+)", where).groups()
+        text = (self.folder / METADATA_FILE).read_text(encoding="utf-8").splitlines()
+        return _line_of(text, table, name)
+
+    def runtime_error(self, where: str, exc: Exception, ctx: dict[str, str],
+                      row: int) -> TemplateError:
+        """A Jinja text that failed for one recipient, blamed on the template's line.
+
+        The message names the roster row and the values of the variables that line uses.
+        """
+        import re
+
+        line = self.line_of(where, exc)
+        source = self._line_text(where, line)
+        shown = [f"{n} = '{ctx[n]}'" for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", source))
+                 if n in ctx]
+        values = f"; {', '.join(shown)}" if shown else ""
+        inside = "" if where == BODY_FILE else f" en {where}"
+        error = TemplateError(
+            f"no se puede escribir la carta{inside}: {type(exc).__name__}: {exc} "
+            f"(fila {row} de la nómina{values})", file=self.file_of(where), line=line,
+            hint=_RUNTIME_HINTS.get(type(exc).__name__, "revise las variables y filtros que "
+                                                        "usa esa línea de la plantilla"))
+        error.same_as = f"{where}:{line}:{type(exc).__name__}"
+        return error
+
+    def _line_text(self, where: str, line: int | None) -> str:
+        source = next(s.text for s in self.sources if s.where == where)
+        if where == BODY_FILE and line:
+            lines = source.splitlines()
+            return lines[line - 1] if line <= len(lines) else ""
+        return source
+
     def required_variables(self) -> dict[str, list[str]]:
         """Each variable the template reads that merge.py does not provide, with where it is used."""
         from jinja2 import meta
@@ -166,6 +239,13 @@ class OficioTemplate:
         raise_all(errors, "{count} placeholders have no column in the roster")
 
 
+_RUNTIME_HINTS = {
+    "TypeError": "los valores de la nómina son textos: para hacer cuentas conviértalos, "
+                 "p. ej. {{ valor | int + 1 }}",
+    "SecurityError": "una plantilla no puede usar atributos internos de Python",
+}
+
+
 def _environment(finalize):
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -176,6 +256,21 @@ def _environment(finalize):
     )
     env.filters["segun_genero"] = spanish.by_gender
     return env
+
+
+def _line_of(lines: list[str], table: str | None, name: str | None) -> int | None:
+    """The line of oficio.toml where `[table] name` (or the table's header) is written."""
+    import re
+
+    current = None
+    for number, line in enumerate(lines, 1):
+        if header := re.match(r"\s*\[([^\]]+)\]", line):
+            current = header[1].strip()
+            if current == table and name is None:
+                return number
+        elif current == table and name and re.match(rf"\s*{re.escape(name)}\s*=", line):
+            return number
+    return None
 
 
 def _read_text(path: Path) -> str:
@@ -193,3 +288,91 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"not valid TOML: {exc}", file=path) from None
+
+
+STARTER_ROSTER = "nomina-ejemplo.csv"
+STARTER_TOML = """\
+# A new oficio template. Every text is a Jinja template rendered once per recipient:
+# {{ column }} inserts a roster column (as literal text), and also {{ tratamiento }}
+# (Sr./Sra./Sr./a from the gender column), {{ fecha }} and {{ numero }}.
+# Every key is described in the README's "The template" section; unknown keys are refused.
+
+[oficio]
+numero = "ORD. N° 1"
+antecedente = "No hay."
+materia = "Escriba aquí la materia del oficio."
+lugar = "SANTIAGO"
+fecha = {fecha}
+# Babel (CLDR) pattern of the printed date: "05 de febrero de 2026".
+formato_fecha = "dd 'de' MMMM 'de' y"
+autor = "Nombre del servicio"
+
+[membrete]
+lineas = ["GOBIERNO DE CHILE", "NOMBRE DEL SERVICIO"]
+# logo = "logo.png"   # an image file inside this folder
+
+[de]
+lineas = ["NOMBRE DE QUIEN FIRMA", "CARGO DE QUIEN FIRMA"]
+
+[a]
+lineas = [
+    "{{{{ tratamiento }}}} {{{{ nombre | upper }}}}",
+    "{{{{ cargo | upper }}}}",
+]
+
+[cierre]
+despedida = "Saluda atentamente a Ud.,"
+firma = ["NOMBRE DE QUIEN FIRMA", "CARGO DE QUIEN FIRMA"]
+iniciales = "ABC/def"
+
+[distribucion]
+titulo = "Distribución:"
+lineas = ["Destinatario/a", "Oficina de Partes"]
+
+[destinatario]
+# The roster column that identifies each recipient (it names the output files) and the
+# column with the recipient's name.
+clave = "codigo"
+nombre = "nombre"
+# Columns a roster may leave out or empty.
+opcionales = ["genero"]
+# digitos_clave = 5    # keys are codes of 5 digits: leading zeros eaten by Excel come back
+
+# [diseno]
+# html = "oficio.html.j2"   # own layout for the PDF, copied from the package's and edited
+# css = "oficio.css"        # own stylesheet for the PDF
+"""
+STARTER_BODY = """\
+Mediante el presente, me dirijo a Ud. para informarle que …
+
+Escriba aquí el cuerpo del oficio en Markdown: párrafos separados por una línea en blanco,
+**negrita**, *cursiva*, [enlaces](https://www.gob.cl) y listas:
+
+- primer punto;
+- segundo punto.
+"""
+STARTER_ROSTER_TEXT = """\
+codigo,nombre,cargo,genero
+1,María Pérez Soto,Directora Regional,F
+2,Juan Rojas Díaz,Director Regional,M
+"""
+
+
+def write_starter(folder: str | Path) -> Path:
+    """Writes a commented starting template (and a sample roster) in a new or empty folder."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise TemplateError("ya existe y no está vacía", file=folder,
+                            hint="elija el nombre de una carpeta nueva")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / METADATA_FILE).write_text(
+            STARTER_TOML.format(fecha=dt.date.today().isoformat()), encoding="utf-8")
+        (folder / BODY_FILE).write_text(STARTER_BODY, encoding="utf-8")
+        (folder / STARTER_ROSTER).write_text(STARTER_ROSTER_TEXT, encoding="utf-8")
+    except OSError as exc:
+        from oficios.errors import OutputError
+
+        raise OutputError(f"no se puede escribir: {exc.strerror}", file=exc.filename or folder,
+                          hint="revise los permisos y el espacio en disco") from None
+    return folder

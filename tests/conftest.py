@@ -26,6 +26,13 @@ SAMPLE = {
 }
 
 
+def load_roster(path, **kwargs):
+    """A roster read as the bundled template keys it (5-digit CUT codes), unless told otherwise."""
+    from oficios.roster import load_roster as load
+
+    return load(path, **{"key_column": "cut", "key_digits": 5, **kwargs})
+
+
 @pytest.fixture(scope="session")
 def template():
     from oficios.template import OficioTemplate
@@ -35,8 +42,6 @@ def template():
 
 @pytest.fixture(scope="session")
 def roster():
-    from oficios.roster import load_roster
-
     return load_roster(ROSTER)
 
 

@@ -32,7 +32,7 @@ def hostile_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def hostile_letters(template):
     from oficios.merge import merge_all
-    from oficios.roster import load_roster
+    from conftest import load_roster
 
     roster = load_roster(DATA / "roster-hostile-values.csv", required=("municipalidad", "region"),
                          optional=("alcalde", "genero"))

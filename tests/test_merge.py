@@ -10,7 +10,8 @@ from conftest import DATA, SAMPLE
 from oficios.errors import ErrorList
 from oficios.letter import ListBlock, Paragraph, Run
 from oficios.merge import Merger, merge_all
-from oficios.roster import Recipient, load_roster
+from conftest import load_roster
+from oficios.roster import Recipient
 
 import seed
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from oficios.errors import OficiosError
 from oficios.markdown import collapse
-from oficios.roster import clean_value, load_roster
+from conftest import load_roster
+from oficios.roster import clean_value
 
 PIECES = [
     "Ñuñoa", "Región del Biobío", "O'Higgins", "مرحبا بالعالم", "שלום עולם", "😀👍🏽🇨🇱",

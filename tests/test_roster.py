@@ -10,7 +10,7 @@ import pytest
 
 from conftest import DATA, ROOT, ROSTER
 from oficios.errors import ErrorList, RosterError
-from oficios.roster import load_roster
+from conftest import load_roster
 
 
 def test_bundled_roster_has_one_row_per_municipality_with_unique_cut_codes(roster):
@@ -76,7 +76,7 @@ def test_duplicate_bad_and_empty_codes_are_reported_all_at_once_with_rows():
 
 
 def test_only_restricts_to_the_given_codes_and_refuses_unknown_ones(roster):
-    assert [r["cut"] for r in roster.only(["13120", "1101"], "cut").recipients] == ["01101", "13120"]
+    assert [r["cut"] for r in roster.only(["13120", "1101"], "cut", 5).recipients] == ["01101", "13120"]
     with pytest.raises(RosterError, match="no recipient with cut 99999"):
         roster.only(["99999"], "cut")
 

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from conftest import DATA, TEMPLATE
 from oficios.cli import cli
 from oficios.errors import ErrorList, OficiosError, RosterError
-from oficios.roster import clean_value, load_roster
+from conftest import load_roster
+from oficios.roster import clean_value
 from oficios.roster_checks import MAX_VALUE, MAX_WORD, fold
 
 BUNDLED = {"required": ("municipalidad", "region"), "optional": ("alcalde", "genero")}

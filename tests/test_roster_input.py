@@ -11,7 +11,7 @@ import pytest
 
 from conftest import DATA
 from oficios.errors import ErrorList, OficiosError, RosterError
-from oficios.roster import load_roster
+from conftest import load_roster
 
 # What the three-municipality samples hold, whatever their format.
 EXPECTED = [

@@ -52,5 +52,5 @@ def test_template_is_sandboxed(tmp_path):
     folder = template_variant(tmp_path, body="{{ ''.__class__.__mro__[1].__subclasses__() }}")
     merger = Merger(OficioTemplate(folder))
     recipient = Recipient(2, {"cut": "13120", "municipalidad": "Ñuñoa", "region": "R"})
-    with pytest.raises(TemplateError, match="cannot render cuerpo.md for roster row 2"):
+    with pytest.raises(TemplateError, match="cuerpo.md, line 1: no se puede escribir la carta: SecurityError.*fila 2"):
         merger.merge(recipient)
