@@ -31,7 +31,12 @@ def escape(value: object) -> str:
 def _parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # markdown-it leaves links and images to file:, data: or javascript: URLs unparsed, as
+    # text, which would print `![x](file:///etc/passwd)` in a letter: parse every URL, so that
+    # images are refused and links are checked here.
+    md.validateLink = lambda url: True
+    return md
 
 
 class BodyParser:
@@ -86,6 +91,8 @@ class BodyParser:
                 italic += 1 if kind == "em_open" else -1
             elif kind == "link_open":
                 href = str(child.attrGet("href"))
+                if href.split(":", 1)[0].lower() not in _LINK_SCHEMES or ":" not in href:
+                    self._refuse("link_scheme", inline)
             elif kind == "link_close":
                 href = None
             else:
@@ -110,10 +117,12 @@ class BodyParser:
 
 
 _STRUCTURAL = {"paragraph_open", "paragraph_close", "list_item_open", "list_item_close"}
+_LINK_SCHEMES = {"http", "https", "mailto"}
 # What a refused construct is called in the message, by markdown-it's token type.
 _NAMES = {
     "image": "una imagen", "html_inline": "HTML", "html_block": "HTML", "table": "una tabla",
     "heading": "un título (#)", "blockquote": "una cita (>)", "code_block": "un bloque de código",
     "fence": "un bloque de código", "hr": "una línea horizontal", "s": "un texto tachado (~~)",
     "nested_list": "una lista dentro de otra",
+    "link_scheme": "un enlace que no empieza por http:, https: ni mailto:",
 }

@@ -80,8 +80,9 @@ class Progress(Protocol):
     def advance(self, count: int) -> None: ...
 
 
-def _read(job: Job) -> tuple[OficioTemplate, Roster, int]:
-    template = OficioTemplate(job.template)
+def _read(job: Job, template: OficioTemplate | None = None) -> tuple[OficioTemplate, Roster, int]:
+    """The template (read unless given), the roster read as it needs, the roster's size."""
+    template = template or OficioTemplate(job.template)
     # Every column the template reads needs a value, except optional ones and the gender
     # (empty means the neutral forms).
     optional = set(template.optional_columns) | {template.gender_column}

@@ -30,7 +30,9 @@ def load_roster(path, **kwargs):
     """A roster read as the bundled template keys it (5-digit CUT codes), unless told otherwise."""
     from oficios.roster import load_roster as load
 
-    return load(path, **{"key_column": "cut", "key_digits": 5, **kwargs})
+    if kwargs.setdefault("key_column", "cut") == "cut":
+        kwargs.setdefault("key_digits", 5)
+    return load(path, **kwargs)
 
 
 @pytest.fixture(scope="session")

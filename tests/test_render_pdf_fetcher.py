@@ -94,7 +94,7 @@ def test_css_urls_outside_the_folder_stop_the_rendering_with_a_clear_error(rende
     stylesheet = CSS(string=css.format(url=url), base_url=str(renderer.template_folder) + "/",
                      url_fetcher=renderer.fetcher, font_config=renderer.font_config)
     try:
-        original, renderer.css = renderer.css, stylesheet
+        original, renderer.css = renderer.css, [stylesheet]
         with pytest.raises(TemplateError, match="refused to fetch"):
             renderer.render(letter)
     finally:
@@ -122,7 +122,7 @@ def test_a_css_url_inside_the_folder_is_fetched(renderer, letter):
     stylesheet = CSS(string="body { background: url(logo.png) }",
                      base_url=str(renderer.template_folder) + "/", url_fetcher=renderer.fetcher)
     try:
-        original, renderer.css = renderer.css, stylesheet
+        original, renderer.css = renderer.css, [stylesheet]
         assert renderer.render(letter).startswith(b"%PDF")
     finally:
         renderer.css = original
@@ -131,7 +131,7 @@ def test_a_css_url_inside_the_folder_is_fetched(renderer, letter):
 @pytest.mark.parametrize("template, message", [
     ("template-logo-outside-folder", "is not a file inside the template folder"),
     ("template-logo-url", "'http://example.invalid/logo.png' is not a file inside the template folder"),
-    ("template-body-image-url", "cuerpo.md, line 1: image is not supported in an oficio body"),
+    ("template-body-image-url", "cuerpo.md, line 1: una imagen: un oficio no puede mostrarlo"),
     ("template-sandbox-escape", "access to attribute '__class__' of 'str' object is unsafe"),
 ])
 def test_templates_that_reach_outside_are_refused_by_check(tmp_path, template, message):

@@ -71,7 +71,7 @@ def test_duplicate_bad_and_empty_codes_are_reported_all_at_once_with_rows():
     assert rows == [(3, "cut"), (4, "cut"), (5, "cut")]
     text = info.value.format()
     assert "already appears in row 2" in text
-    assert "'1312A' is not a 5-digit CUT code" in text
+    assert "'1312A' no es un código de 5 dígitos" in text
     assert "nothing was written" in text
 
 
