@@ -11,6 +11,7 @@ Everything is exported from `oficios` itself (see `oficios.__all__`).
 
 from __future__ import annotations
 
+import atexit
 import functools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -80,6 +81,11 @@ def _renderer(folder: Path, layout: Path | None, css: Path | None, fmt: str, pdf
     from oficios.render_docx import DocxRenderer
 
     return DocxRenderer()
+
+
+# Renderers are dropped at exit while the modules they use still exist (WeasyPrint's font
+# configuration cleans up in __del__ and fails if that runs during interpreter teardown).
+atexit.register(_renderer.cache_clear)
 
 
 def open_register(path: str | Path, *, readonly: bool = False):

@@ -105,3 +105,42 @@ def test_python_dash_m_runs_the_cli():
 
     done = subprocess.run([sys.executable, "-m", "oficios", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "generate" in done.stdout
+
+
+def test_a_template_mistake_is_one_message_blamed_on_the_template(run, tmp_path):
+    from conftest import template_variant
+
+    folder = template_variant(tmp_path / "t", body="Hola.\n\n![x](file:///etc/passwd)\n")
+    result = run("check", "--template", str(folder), "--roster", str(ROSTER))
+    assert result.exit_code == 3
+    assert result.output.count("\n") == 1, result.output
+    assert "cuerpo.md, line 3: una imagen: un oficio no puede mostrarlo (afecta a todas las " \
+           "filas de la nómina)" in result.output
+    assert "municipalidades.csv" not in result.output
+
+
+def test_a_jinja_error_at_run_time_exits_3_naming_file_line_row_and_value(run, tmp_path):
+    from conftest import template_variant
+
+    folder = template_variant(tmp_path / "t", body="Código siguiente: {{ cut + 1 }}.\n")
+    result = run("generate", "--template", str(folder), "--roster",
+                 str(DATA / "roster-four-municipalities.csv"), "--output", str(tmp_path / "out"))
+    assert result.exit_code == 3, result.output
+    assert "cuerpo.md, line 1: no se puede escribir la carta: TypeError" in result.output
+    assert "(fila 2 de la nómina; cut = '" in result.output
+    assert "Internal error" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_misspelled_key_in_oficio_toml_stops_check(run, tmp_path):
+    from conftest import template_variant
+
+    folder = template_variant(tmp_path / "t", replace=("iniciales =", "inicales ="))
+    result = run("check", "--template", str(folder), "--roster", str(ROSTER))
+    assert result.exit_code == 3
+    assert "la clave 'inicales' no existe en [cierre] (¿quiso decir 'iniciales'?" in result.output
+
+
+def test_only_and_preview_name_the_templates_key_not_the_cut(run):
+    result = run("generate", "--help")
+    assert "CUT" not in result.output and "CLAVE" in result.output

@@ -18,7 +18,8 @@ HOSTILE_KEYS = ["../../etc/passwd", "/etc/shadow", "C:\\Windows\\win.ini", "..",
 def key_template(tmp_path_factory):
     """The bundled template, keyed by a free-text `codigo` column instead of the CUT code."""
     return template_variant(tmp_path_factory.mktemp("key-template"),
-                            replace=('clave = "cut"\ndigitos_clave = 5', 'clave = "codigo"\ndigitos_clave = 0'))
+                            replace=('clave = "cut"\ndigitos_clave = 5',
+                                     'clave = "codigo"\ndigitos_clave = 0'))
 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS)

@@ -157,3 +157,40 @@ def test_encoded_samples_are_what_their_script_writes():
     spec.loader.exec_module(script)
     for name, data in script.text_samples().items():
         assert (DATA / name).read_bytes() == data, name
+
+
+@pytest.fixture
+def workbook_with_instructions_first(tmp_path):
+    """A workbook whose first sheet holds instructions and the second the roster."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Instrucciones"
+    book.active.append(["Llenar la hoja Datos con un colegio por fila"])
+    data = book.create_sheet("Datos")
+    data.append(["rbd", "nombre"])
+    data.append([8888, "Escuela Básica Ñuble"])
+    path = tmp_path / "colegios.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_names_the_sheet_read_and_the_others(workbook_with_instructions_first):
+    with pytest.raises(RosterError) as info:
+        load_roster(workbook_with_instructions_first, key_column="rbd")
+    text = info.value.format()
+    assert "colegios.xlsx, hoja 'Instrucciones', row 1: column 'rbd' is missing" in text
+    assert "el libro tiene también las hojas Datos: elija una con --sheet" in text
+
+
+def test_sheet_chooses_the_sheet_to_read(workbook_with_instructions_first):
+    roster = load_roster(workbook_with_instructions_first, key_column="rbd", sheet="Datos")
+    assert [dict(r.values) for r in roster.recipients] == [
+        {"rbd": "8888", "nombre": "Escuela Básica Ñuble"}]
+    with pytest.raises(RosterError, match="el libro no tiene una hoja 'datos'; hojas: Instrucciones, Datos"):
+        load_roster(workbook_with_instructions_first, key_column="rbd", sheet="datos")
+
+
+def test_sheet_is_refused_for_a_csv():
+    with pytest.raises(RosterError, match="--sheet vale solo para libros"):
+        load_roster(DATA / "roster-utf8-bom.csv", sheet="Datos")
