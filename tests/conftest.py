@@ -11,6 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 TEMPLATE = ROOT / "templates" / "mideplan-01-A-264"
 ROSTER = ROOT / "recipients" / "municipalidades.csv"
+# The second bundled template, of another kind: an oficio circular to the regional governments.
+CIRCULAR = ROOT / "templates" / "circular-gobiernos-regionales"
+CIRCULAR_ROSTER = ROOT / "recipients" / "gobiernos_regionales.csv"
+# Every bundled template with its roster and the recipients generic tests render: regions
+# with accents and ñ, the Metropolitan Region's own name, the longest region name.
+BUNDLED = {
+    "mideplan-01-A-264": (TEMPLATE, ROSTER, ("13120", "08301", "12201")),
+    "circular-gobiernos-regionales": (CIRCULAR, CIRCULAR_ROSTER, ("13", "16", "11")),
+}
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/seed.py
 
 # Ñuñoa and Los Ángeles (accents, Ñ), Cabo de Hornos (also administers Antártica),
@@ -63,6 +72,16 @@ def sample_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample-output")
     result = generate(Job(template=TEMPLATE, roster=ROSTER, output=out, only=tuple(SAMPLE)))
     return result
+
+
+@pytest.fixture(scope="session")
+def circular_run(tmp_path_factory):
+    """Some regional governments' circulars rendered through the real pipeline, once."""
+    from oficios.pipeline import Job, generate
+
+    out = tmp_path_factory.mktemp("circular-output")
+    template, roster, keys = BUNDLED["circular-gobiernos-regionales"]
+    return generate(Job(template=template, roster=roster, output=out, only=keys))
 
 
 def files_by_key(result, fmt: str) -> dict[str, Path]:

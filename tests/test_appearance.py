@@ -40,12 +40,14 @@ def differing_share(actual, expected) -> float:
     return diff.histogram()[255] / (actual.size[0] * actual.size[1])
 
 
-@pytest.mark.parametrize("key, name", [("13120", "nunoa"), ("12201", "cabo-de-hornos")])
-def test_pages_look_like_the_reviewed_reference(sample_run, key, name, tmp_path):
+@pytest.mark.parametrize("run, key, name, page_count", [
+    ("sample_run", "13120", "nunoa", 2), ("sample_run", "12201", "cabo-de-hornos", 2),
+    ("circular_run", "11", "circular-aysen", 2)])
+def test_pages_look_like_the_reviewed_reference(request, run, key, name, page_count, tmp_path):
     from PIL import Image
 
-    pages = render_pages(files_by_key(sample_run, "pdf")[key])
-    assert len(pages) == 2
+    pages = render_pages(files_by_key(request.getfixturevalue(run), "pdf")[key])
+    assert len(pages) == page_count
     for number, page in enumerate(pages, start=1):
         reference = EXPECTED / f"{name}-page-{number}.png"
         if os.environ.get("OFICIOS_UPDATE_REFERENCES") == "1":
