@@ -99,7 +99,14 @@ class PdfRenderer:
 
     def html(self, letter: Letter) -> str:
         """The letter as the HTML document WeasyPrint lays out."""
-        return self.layout.render(letter=letter)
+        from jinja2 import TemplateError as JinjaError
+
+        try:
+            return self.layout.render(letter=letter)
+        except JinjaError as exc:  # only a template's own layout can fail here
+            raise TemplateError(f"{type(exc).__name__}: {exc}", file=self.layout.filename,
+                                line=getattr(exc, "lineno", None),
+                                hint="corrija el diseño propio de la plantilla") from None
 
     def document(self, letter: Letter, **options):
         """The laid-out WeasyPrint document of one letter (pages, bookmarks, metadata)."""
