@@ -31,9 +31,9 @@ class Job:
     `command` is recorded in the register.
     """
 
-    template: Path
-    roster: Path
-    output: Path | None = None  # None: a job that only reads (load, check)
+    template: Path | str
+    roster: Path | str
+    output: Path | str | None = None  # None: a job that only reads (load, check)
     formats: tuple[str, ...] = FORMATS
     only: tuple[str, ...] | None = None
     workers: int | None = None
@@ -47,6 +47,12 @@ class Job:
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
     sheet: str | None = None  # the workbook's sheet to read; None: the first
+
+    def __post_init__(self) -> None:
+        # Paths may be given as text (a script's "output/envio"); the job holds Paths.
+        for name in ("template", "roster", "output", "register"):
+            if isinstance(value := getattr(self, name), str):
+                object.__setattr__(self, name, Path(value))
 
     def register_path(self) -> Path:
         """Where the register is: the given file, or one in the output root."""

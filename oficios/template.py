@@ -55,7 +55,6 @@ class OficioTemplate:
         self.optional_columns: tuple[str, ...] = tuple(self._get("destinatario", "opcionales"))
         self.gender_column: str = self._get("destinatario", "genero")
         self.key_digits: int = self._get("destinatario", "digitos_clave")
-        self.key_label: str = d.get("nombre_clave", self.key_column)
         self.max_value: int = self._get("destinatario", "largo_maximo")
         self.max_word: int = self._get("destinatario", "palabra_maxima")
         self.neutral_forms: str = self._get("destinatario", "neutro")

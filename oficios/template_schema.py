@@ -91,9 +91,6 @@ KEYS: tuple[Key, ...] = (
     Key("destinatario", "digitos_clave", "int", 0,
         "Keys are codes of this many digits: leading zeros a spreadsheet ate are put back "
         "(0: keys are free text).", "digitos_clave = 5"),
-    Key("destinatario", "nombre_clave", "text", None,
-        "What the key is called in messages and help (default: the key column).",
-        'nombre_clave = "código CUT"'),
     Key("destinatario", "largo_maximo", "int", 150,
         "Longest value a letter may print, in characters (measured for the layout).",
         "largo_maximo = 150"),
