@@ -62,19 +62,20 @@ def test_the_docx_carries_the_code_in_its_footers(issued):
 def test_cli_answers_and_exit_codes(issued, tmp_path):
     result, register = issued
     ok = CliRunner().invoke(cli, ["verify", str(result.files["pdf"][0]), "--register", str(register)])
-    assert ok.exit_code == 0 and ok.output.startswith("VERIFIED:") and "Ñuñoa (13120)" in ok.output
+    assert ok.exit_code == 0 and ok.output.startswith("VERIFICADO:") and "Ñuñoa (13120)" in ok.output
+    assert f"Registro consultado: {register} (dado con --register)." in ok.output
     other = tmp_path / "otro.pdf"
     other.write_bytes(b"%PDF-1.7 not a letter")
     unknown = CliRunner().invoke(cli, ["verify", str(other), "--register", str(register)])
-    assert unknown.exit_code == 1 and unknown.output.startswith("NOT IN THE REGISTER")
+    assert unknown.exit_code == 1 and unknown.output.startswith("NO ESTÁ EN EL REGISTRO")
     missing = CliRunner().invoke(cli, ["verify", str(other), "--register", str(tmp_path / "no.sqlite")])
-    assert missing.exit_code == 5 and "no register here" in missing.output
+    assert missing.exit_code == 5 and "el registro no existe" in missing.output
     assert "Traceback" not in missing.output
 
 
 def test_missing_register_is_a_clear_error(tmp_path):
     (tmp_path / "a.pdf").write_bytes(b"x")
-    with pytest.raises(RegisterError, match="no register here"):
+    with pytest.raises(RegisterError, match="el registro no existe"):
         verify(tmp_path / "a.pdf", tmp_path / "none.sqlite")
 
 
