@@ -169,6 +169,14 @@ def write_supplement(register, template, layout, batch) -> tuple[Path, int]:
                             f"(código {earlier[r['clave']]['codigo']})"
                             if r["clave"] in earlier else "carta nueva en esta versión")}
               for r in letters]
+    previous = [b for b in register.batch(batch.oficio) if b.version < batch.version]
+    changed = []
+    if previous and previous[-1].plantilla_sha256 != batch.plantilla_sha256:
+        changed.append("la plantilla (texto de la carta)")
+    if previous and previous[-1].nomina_sha256 != batch.nomina_sha256:
+        changed.append("la nómina de destinatarios")
+    cambios = (f"respecto de la versión {previous[-1].version} cambió "
+               f"{' y '.join(changed)}" if changed else "")
     title = f"{batch.oficio} — reemisión, versión {batch.version}"
     path = layout.folder / f"{layout.oficio}-reemision-v{batch.version}.pdf"
     info = ArchiveInfo(title=title, subject=template.text("oficio", "materia"),
@@ -177,7 +185,7 @@ def write_supplement(register, template, layout, batch) -> tuple[Path, int]:
     context = dict(numero=batch.oficio, materia=batch.materia, lugar_fecha=Merger(template).fecha,
                    fecha=template.fecha, author=info.author, version=batch.version,
                    key_label=template.key_column.upper(), rows=nomina, first=1,
-                   total=len(nomina), motivo=batch.motivo_reemision)
+                   total=len(nomina), motivo=batch.motivo_reemision, cambios=cambios)
     with CombinedPdf(path, title, info) as combined:
         for letter in letters:
             combined.add(letter["files"]["pdf"][0], f"{letter['clave']} {letter['destinatario']}")
