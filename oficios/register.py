@@ -107,10 +107,10 @@ def locate(explicit: str | Path | None, output_root: str | Path) -> Location:
     import tomllib
 
     if explicit is not None:
-        return Location(Path(explicit), "dado con --register")
+        return Location(Path(explicit), "indicado con --register")
     if os.environ.get(ENV_VAR, "").strip():
         return Location(Path(os.environ[ENV_VAR].strip()).expanduser(),
-                        f"de la variable de entorno {ENV_VAR}")
+                        f"indicado por la variable de entorno {ENV_VAR}")
     for settings in settings_files():
         if not settings.is_file():
             continue
@@ -122,9 +122,9 @@ def locate(explicit: str | Path | None, output_root: str | Path) -> Location:
         if isinstance(value, str) and value.strip():
             path = Path(value.strip()).expanduser()
             return Location(settings.parent / path if not path.is_absolute() else path,
-                            f"de '{SETTINGS_KEY}' en {settings}")
+                            f"indicado por '{SETTINGS_KEY}' en {settings}")
     return Location(Path(output_root) / FILE_NAME,
-                    f"el predeterminado en la carpeta de salida {output_root}")
+                    f"predeterminado de la carpeta de salida {output_root}")
 
 
 @dataclass(frozen=True)
@@ -242,16 +242,17 @@ class Register:
     `create` makes the file (and its folder) when it is missing: only `generate` and
     `oficios register init` pass it. `readonly` opens it without writing (verification years
     later, from an archive on read-only media). `how` says how the path was found, for the
-    messages; `notify` hears that a write waits for another process's lock.
+    messages; `notify` hears that a write waits for another process's lock (None: a line on
+    standard error) and `wait` is how many seconds it waits (None: WAIT_SECONDS).
     """
 
     def __init__(self, path: str | Path, readonly: bool = False, *, create: bool = False,
                  how: str = "", notify: Callable[[str], None] | None = None,
-                 wait: float = WAIT_SECONDS) -> None:
+                 wait: float | None = None) -> None:
         self.path = Path(path)
         self.how = how
         self.notify = notify or _stderr
-        self.wait = wait
+        self.wait = WAIT_SECONDS if wait is None else wait
         if not self.path.is_file():
             if self.path.exists() or not create:
                 raise self._missing()
@@ -277,7 +278,7 @@ class Register:
         self._migrate()
 
     def _where_hint(self) -> str:
-        how = f"se usó este porque es {self.how}; " if self.how else ""
+        how = f"se buscó el registro {self.how}; " if self.how else ""
         return (f"{how}indique el registro con --register RUTA, la variable {ENV_VAR} o "
                 f"'{SETTINGS_KEY}' en {SETTINGS_FILE}")
 
@@ -300,8 +301,9 @@ class Register:
             raise self._unusable(exc) from None
         if rows != ["ok"]:
             raise RegisterError(
-                f"el registro está dañado (PRAGMA quick_check: {'; '.join(rows[:3])})",
-                file=self.path, hint="no se escribió ninguna carta; recupere la última copia de "
+                "el registro está dañado (PRAGMA quick_check: "
+                + " ".join(" ".join(rows[:3]).split()) + ")",
+                file=self.path, hint="no se escribió nada; recupere la última copia de "
                                      "respaldo del registro o pida ayuda a soporte")
 
     def _migrate(self) -> None:

@@ -8,11 +8,11 @@ import json
 import shutil
 import subprocess
 
-import pytest
 from click.testing import CliRunner
 
 from conftest import DATA, TEMPLATE, template_variant
 from oficios.cli import cli
+from oficios.combine import pdf_text
 from oficios.pipeline import Job, generate
 from oficios.register import Register
 from oficios.verify import ARCHIVE, SUPERSEDED, VERIFIED, verify
@@ -79,8 +79,6 @@ def test_full_batch_reissue_partial_run_and_reissue_again_keep_everything_verifi
     assert verify(first.combined, register).status == ARCHIVE
     supplement = folder / "mideplan-01-a-264-reemision-v2.pdf"
     found = verify(supplement, register)
-    from oficios.combine import pdf_text
-
     text = " ".join(pdf_text(supplement).split())
     assert "Motivo de la reemisión: Se corrige el ANT." in text
     assert "respecto de la versión 1 cambió la plantilla" in text
