@@ -82,6 +82,8 @@ class Worker:
             letter = self.merger.merge(recipient, self.settings.roster, verification=code)
             if self.settings.qr and code:
                 letter = dataclasses.replace(letter, qr=True)
+            if self.settings.kind is not None:  # a preview: marked as a draft on every page
+                letter = dataclasses.replace(letter, draft=True)
             files = {}
             for fmt, renderer in self.renderers.items():
                 data = renderer.render(letter)
