@@ -44,6 +44,7 @@ def nomina_rows(written: Sequence[Written]) -> list[dict[str, str]]:
     for item in written:
         pdf = item.files.get("pdf")
         rows.append({"key": item.key, "name": item.name, "region": item.region,
+                     "numero": item.numero,
                      "file": pdf[0].name if pdf else "", "sha256": pdf[1] if pdf else "",
                      "code": item.code})
     return rows

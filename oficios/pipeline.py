@@ -155,6 +155,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             stack.callback(register.remove_unrecorded, layout, job.formats)
             register.supersede(batch, [r[template.key_column] for r in roster.recipients],
                                layout, archiving)
+            roster = register.number(template, roster, batch)
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
@@ -226,9 +227,24 @@ class _Recorder:
         supersede_files(self.db, batch, layout, keys, archiving)
         self.before = _letter_files(layout)
 
+    def number(self, template: OficioTemplate, roster: Roster, batch) -> Roster:
+        """The roster with each recipient's `correlativo` from the register, when the
+        template takes its number from there ([numeracion]); else as it is."""
+        import dataclasses
+
+        if template.numbering is None:
+            return roster
+        key = template.key_column
+        numbers = self.db.reserve_for(batch, [r[key] for r in roster.recipients],
+                                      template.numbering.series, template.fecha.year,
+                                      template.numbering.unit)
+        return dataclasses.replace(roster, recipients=tuple(
+            dataclasses.replace(r, values={**r.values, "correlativo": str(numbers[r[key]])})
+            for r in roster.recipients))
+
     def record(self, batch, item) -> None:
         self.pending.append((item.key, item.name, item.row, item.code, item.files,
-                             getattr(item, "numero", ""), item.region))
+                             item.numero, item.region))
         if len(self.pending) >= 8:
             self.flush(batch)
 

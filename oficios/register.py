@@ -63,6 +63,8 @@ MIGRATIONS = (
     ALTER TABLE cartas ADD COLUMN numero TEXT NOT NULL DEFAULT '';
     ALTER TABLE cartas ADD COLUMN region TEXT NOT NULL DEFAULT '';
     ALTER TABLE lotes ADD COLUMN esperadas INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE numeros ADD COLUMN lote INTEGER REFERENCES lotes(id);
+    ALTER TABLE numeros ADD COLUMN clave TEXT NOT NULL DEFAULT '';
     CREATE TABLE IF NOT EXISTS copias (
         lote INTEGER NOT NULL REFERENCES lotes(id),
         tipo TEXT NOT NULL, ruta TEXT NOT NULL, sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,
@@ -383,6 +385,29 @@ class Register:
             db.execute("INSERT INTO numeros (serie, anio, numero, reservado_en, nota) "
                        "VALUES (?, ?, ?, ?, ?)", (series, year, number, now(), note))
         return number
+
+    def reserve_for(self, batch: Batch, keys: Sequence[str], series: str, year: int,
+                    unit: str) -> dict[str, int]:
+        """The correlative number of each letter of a batch (`unit` 'carta'), or the batch's
+        one number for every letter ('lote'), reserved the first time and kept: a rerun of
+        the batch prints the same numbers."""
+        series = series.strip().upper()
+        with self._transaction() as db:
+            held = dict(db.execute("SELECT clave, numero FROM numeros WHERE lote=? AND serie=? "
+                                   "AND anio=?", (batch.id, series, year)).fetchall())
+            wanted = [""] if unit == "lote" else list(dict.fromkeys(keys))
+            for key in wanted:
+                if key in held:
+                    continue
+                row = db.execute("SELECT MAX(numero) FROM numeros WHERE serie=? AND anio=?",
+                                 (series, year)).fetchone()
+                held[key] = (row[0] or 0) + 1
+                db.execute("INSERT INTO numeros (serie, anio, numero, reservado_en, nota, lote, "
+                           "clave) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (series, year, held[key], now(),
+                            f"{batch.oficio} v{batch.version}" + (f" {key}" if key else ""),
+                            batch.id, key))
+        return {key: held["" if unit == "lote" else key] for key in keys}
 
     # -- batches -------------------------------------------------------------------------
     def open_batch(self, *, oficio: str, fecha: str, materia: str, plantilla_sha256: str,
