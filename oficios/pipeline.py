@@ -142,17 +142,19 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
     with contextlib.ExitStack() as stack:
+        register = stack.enter_context(_register(job, kind))
+        if register:
+            # Whatever this run writes and fails to record is removed once the workers have
+            # stopped (they finish the chunk in hand), before the register closes.
+            stack.push(lambda failure, *_: register.remove_unrecorded(layout, failure))
         pool = stack.enter_context(WorkerPool(settings, job.workers or default_workers(),
                                               len(roster)))
         validate_all(template, roster)  # while the workers start; nothing is written before
         make_folder(layout.folder)
         if kind is None:  # a preview writes only into its own sub-folder
             stack.enter_context(exclusive_folder(layout.folder, job.command))
-        register = stack.enter_context(_register(job, kind))
         batch = register.open(template, roster, layout, total) if register else None
         if register:
-            # Whatever this run writes and fails to record is removed once the workers stop.
-            stack.callback(register.remove_unrecorded, layout, job.formats)
             register.supersede(batch, [r[template.key_column] for r in roster.recipients],
                                layout, archiving)
             roster = register.number(template, roster, batch)
@@ -199,6 +201,7 @@ class _Recorder:
         self.path = self.location.path
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
+        self.batch = None
         self.recorded: set[Path] = set()
         self.before: set[Path] | None = None
 
@@ -210,13 +213,14 @@ class _Recorder:
         # Created here if missing: generate is one of the two commands that may create it.
         # Opening checks the file (PRAGMA quick_check) before any letter is rendered.
         self.db = Register(self.path, create=True, how=self.location.how)
-        return self.db.open_batch(
+        self.batch = self.db.open_batch(
             oficio=template.text("oficio", "numero"), fecha=template.fecha.isoformat(),
             materia=template.text("oficio", "materia"),
             plantilla_sha256=folder_sha256(template.folder),
             nomina_sha256=sha256_file(roster.path), comando=self.job.command,
             carpeta=str(layout.folder), reissue=self.job.reissue, reason=self.job.reason,
             asked=[r[template.key_column] for r in roster.recipients], total=total)
+        return self.batch
 
     def supersede(self, batch, keys: list[str], layout: OutputLayout, archiving: bool) -> None:
         """Moves what this run replaces out of the way, to superseded/v<N>/: the earlier
@@ -268,11 +272,19 @@ class _Recorder:
         path, count = write_supplement(self.db, template, layout, batch)
         self.record_copy(batch, "suplemento", path, count)
 
-    def remove_unrecorded(self, layout: OutputLayout, formats) -> None:
+    def remove_unrecorded(self, layout: OutputLayout, failure: type | None) -> None:
         """Deletes the letter files this run wrote but could not record (the register failed):
         a letter that is in no register must not be left where it could be sent."""
         if self.before is None:
             return
+        from oficios.errors import OficiosError
+        from oficios.register import RegisterError
+
+        if self.pending and not (failure and issubclass(failure, RegisterError)):
+            try:  # stopped by Ctrl-C or another error: what is finished is recorded
+                self.flush(self.batch)
+            except (OficiosError, KeyboardInterrupt):
+                pass
         for path in _letter_files(layout) - self.before - self.recorded:
             path.unlink(missing_ok=True)
 

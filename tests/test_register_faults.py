@@ -107,14 +107,18 @@ class _LockWhenRenderingStarts:
         pass
 
 
-def test_letters_that_could_not_be_recorded_are_not_left_in_the_folder(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_letters_that_could_not_be_recorded_are_not_left_in_the_folder(tmp_path, monkeypatch,
+                                                                        workers):
     monkeypatch.setattr(register_module, "WAIT_SECONDS", 0.5)
     register = tmp_path / "registro.sqlite"
     Register(register, create=True).close()
     locker = _LockWhenRenderingStarts(register)
     with pytest.raises(RegisterError, match="sigue bloqueado"):
-        generate(Job(template=TEMPLATE, roster=FOUR, output=tmp_path, workers=1,
-                     register=register), progress=locker)
+        # Ten letters in two chunks: with two workers the second is still being written
+        # when recording the first fails.
+        generate(Job(template=TEMPLATE, roster=DATA / "roster-ten-municipalities.csv",
+                     output=tmp_path, workers=workers, register=register), progress=locker)
     locker.db.close()
     folder = tmp_path / "mideplan-01-a-264"
     assert [p for p in folder.rglob("*") if p.is_file()] == []
