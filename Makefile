@@ -10,13 +10,18 @@ STAMP := $(VENV)/.installed
 # back to fontTools subsetting, which made each letter ~2.5x slower here.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
 
-.PHONY: run test test-fast lint bench system-deps clean
+.PHONY: run test test-fast lint bench system-deps clean install-check
 
 run: $(STAMP)
 	$(BIN)/oficios generate
 
-test: $(STAMP)
+test: $(STAMP) install-check
 	$(BIN)/python -m pytest
+
+# The built package installed without extras in a fresh venv under /tmp: generate, verify
+# a good and an altered letter, list the register (.ci/install-check).
+install-check: | system-deps
+	PYTHON=$(PYTHON) .ci/install-check
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -44,42 +44,154 @@ def nomina_rows(written: Sequence[Written]) -> list[dict[str, str]]:
     for item in written:
         pdf = item.files.get("pdf")
         rows.append({"key": item.key, "name": item.name, "region": item.region,
+                     "numero": item.numero,
                      "file": pdf[0].name if pdf else "", "sha256": pdf[1] if pdf else "",
                      "code": item.code})
     return rows
 
 
-def write_nomina_csv(path: Path, written: Sequence[Written]) -> Path:
-    """nomina.csv: N°, code, recipient, region, code, and each file with its SHA-256."""
-    formats = sorted({fmt for item in written for fmt in item.files})
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-    out.writerow(["n", "clave", "destinatario", "region", "codigo_verificacion"]
-                 + [f"{col}_{fmt}" for fmt in formats for col in ("archivo", "sha256")])
-    for n, item in enumerate(written, start=1):
-        files = [value for fmt in formats
-                 for value in (_relative(item.files[fmt][0], path.parent), item.files[fmt][1])]
-        out.writerow([n, item.key, item.name, item.region, item.code] + files)
-    return write_atomic(path, buffer.getvalue().encode("utf-8"))
+SUPERSEDED = "reemplazadas"  # <oficio>/reemplazadas/v<N>/...: files a re-issue replaced
 
 
-def write_manifest(folder: Path, about: dict, written: Sequence[Written],
-                   extra_files: Sequence[Path]) -> tuple[Path, Path]:
-    """manifest.json (the batch and every file with its hash) and SHA256SUMS; returns both."""
+def write_folder_records(register, about: dict, folder: Path, oficio: str) -> tuple[Path, ...]:
+    """nomina.csv, manifest.json and SHA256SUMS of a folder, from the register: every file
+    of every version of the oficio written there, the current version of each letter marked
+    `vigente`. Rewritten after every run, so they are never stale. Returns the three paths."""
+    rows = register.folder_files(oficio, str(folder))
+    copies = [c for c in register.copies(oficio, str(folder))]
+    current = _letters([r for r in rows if r["vigente"]])
+    nomina = write_nomina_csv(folder / NOMINA, current, folder)
     entries = []
-    for item in written:
-        for fmt, (path, sha256, size) in item.files.items():
-            entries.append({"archivo": _relative(path, folder), "formato": fmt, "sha256": sha256,
-                            "bytes": size, "clave": item.key, "destinatario": item.name,
-                            "codigo_verificacion": item.code})
-    for path in extra_files:
-        entries.append({"archivo": _relative(path, folder), "formato": path.suffix.lstrip("."),
-                        "sha256": sha256_file(path), "bytes": path.stat().st_size})
+    for row in rows:
+        entries.append({"archivo": _relative(Path(row["ruta"]), folder), "formato": row["formato"],
+                        "sha256": row["sha256"], "bytes": row["bytes"], "clave": row["clave"],
+                        "destinatario": row["destinatario"], "numero": row["numero"],
+                        "codigo_verificacion": row["codigo"], "version": row["version"],
+                        "vigente": bool(row["vigente"])})
+    latest = max((c.batch.version for c in copies if c.tipo == "archivo"), default=None)
+    archive_copy = None
+    for copy in copies:
+        path = Path(copy.ruta)
+        if copy.tipo == "archivo" and copy.batch.version == latest:
+            archive_copy = _relative(path, folder)
+        entries.append({"archivo": _relative(path, folder), "formato": "pdf", "sha256": copy.sha256,
+                        "bytes": path.stat().st_size if path.is_file() else 0,
+                        "tipo": {"archivo": "copia de archivo", "suplemento": "suplemento de "
+                                 "reemisión"}.get(copy.tipo, copy.tipo),
+                        "version": copy.batch.version, "cartas": copy.cartas})
+    entries.append({"archivo": _relative(nomina, folder), "formato": "csv",
+                    "sha256": sha256_file(nomina), "bytes": nomina.stat().st_size})
+    versions = sorted({(r["version"], r["lote"]) for r in rows})
+    about = dict(about, cartas=len(current), copia_de_archivo=archive_copy,
+                 formato_copia_de_archivo="PDF/A-2b" if archive_copy else None,
+                 versiones_vigentes=sorted({letter["version"] for letter in current}),
+                 lotes=[lote for _v, lote in versions])
     manifest = dict(about, archivos=entries)
     manifest_path = write_atomic(folder / MANIFEST, (json.dumps(
         manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     sums = "".join(f"{e['sha256']}  {e['archivo']}\n" for e in entries)
-    return manifest_path, write_atomic(folder / CHECKSUMS, sums.encode("utf-8"))
+    return nomina, manifest_path, write_atomic(folder / CHECKSUMS, sums.encode("utf-8"))
+
+
+def _letters(rows: Sequence[dict]) -> list[dict]:
+    """Rows of (letter, file) grouped by letter, each with its files by format."""
+    letters: dict[tuple, dict] = {}
+    for row in rows:
+        letter = letters.setdefault((row["lote"], row["clave"]), dict(row, files={}))
+        letter["files"][row["formato"]] = (Path(row["ruta"]), row["sha256"])
+    return sorted(letters.values(), key=lambda r: (r["fila"], r["clave"]))
+
+
+def write_nomina_csv(path: Path, letters: Sequence[dict], folder: Path) -> Path:
+    """nomina.csv: N°, key, recipient, region, printed number, version, code, and each file
+    with its SHA-256 (the current letters)."""
+    formats = sorted({fmt for letter in letters for fmt in letter["files"]})
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(["n", "clave", "destinatario", "region", "numero", "version",
+                  "codigo_verificacion"]
+                 + [f"{col}_{fmt}" for fmt in formats for col in ("archivo", "sha256")])
+    for n, letter in enumerate(letters, start=1):
+        files = []
+        for fmt in formats:
+            file, digest = letter["files"].get(fmt, (None, ""))
+            files += [_relative(file, folder) if file else "", digest]
+        out.writerow([n, letter["clave"], letter["destinatario"], letter["region"],
+                      letter["numero"], letter["version"], letter["codigo"]] + files)
+    return write_atomic(path, buffer.getvalue().encode("utf-8"))
+
+
+def supersede_files(register, batch, layout, keys: Sequence[str], archiving: bool) -> list[Path]:
+    """Moves the files a new version replaces to <oficio>/reemplazadas/v<N>/, keeping their
+    names, and records where they went: earlier versions' letters of `keys`, and (when
+    `archiving`) an earlier version's archive copy. Returns the new paths."""
+    folder = layout.folder
+    moves: list[tuple[Path, Path]] = []
+    wanted = set(keys)
+    for row in register.folder_files(batch.oficio, str(folder)):
+        if row["version"] < batch.version and row["clave"] in wanted:
+            moves.append((Path(row["ruta"]), row["sha256"], row["version"]))
+    if archiving:
+        for copy in register.copies(batch.oficio, str(folder)):
+            if copy.tipo == "archivo" and copy.batch.version < batch.version:
+                moves.append((Path(copy.ruta), copy.sha256, copy.batch.version))
+    done = []
+    for path, digest, version in moves:
+        if path.is_relative_to(folder / SUPERSEDED) or not path.is_relative_to(folder):
+            continue
+        target = folder / SUPERSEDED / f"v{version}" / path.relative_to(folder)
+        if path.is_file() and sha256_file(path) == digest:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        elif not (target.is_file() and sha256_file(target) == digest):
+            continue  # not there any more (nor moved by an interrupted run): nothing to keep
+        done.append((str(path), str(target)))
+    register.move_files(done)
+    return [Path(new) for _old, new in done]
+
+
+def write_supplement(register, template, layout, batch) -> tuple[Path, int]:
+    """The re-issue supplement, PDF/A-2b: the letters of re-issue `batch` and a nómina saying
+    which version each replaces and why. Returns its path and how many letters it holds."""
+    from oficios.combine import ArchiveInfo, CombinedPdf
+    from oficios.merge import Merger
+    from oficios.render_pdf import render_nomina
+
+    rows = register.folder_files(batch.oficio, str(layout.folder))
+    letters = [r for r in _letters(rows) if r["lote"] == batch.id and "pdf" in r["files"]]
+    earlier: dict[str, dict] = {}
+    for row in _letters(rows):
+        if row["version"] < batch.version:
+            earlier[row["clave"]] = row  # rows come by version: the last is the latest
+    nomina = [{"key": r["clave"], "name": r["destinatario"], "region": r["region"],
+               "file": r["files"]["pdf"][0].name, "sha256": r["files"]["pdf"][1],
+               "code": r["codigo"],
+               "replaces": (f"reemplaza la versión {earlier[r['clave']]['version']} "
+                            f"(código {earlier[r['clave']]['codigo']})"
+                            if r["clave"] in earlier else "carta nueva en esta versión")}
+              for r in letters]
+    previous = [b for b in register.batch(batch.oficio) if b.version < batch.version]
+    changed = []
+    if previous and previous[-1].plantilla_sha256 != batch.plantilla_sha256:
+        changed.append("la plantilla (texto de la carta)")
+    if previous and previous[-1].nomina_sha256 != batch.nomina_sha256:
+        changed.append("la nómina de destinatarios")
+    cambios = (f"respecto de la versión {previous[-1].version} cambió "
+               f"{' y '.join(changed)}" if changed else "")
+    title = f"{batch.oficio} — reemisión, versión {batch.version}"
+    path = layout.folder / f"{layout.oficio}-reemision-v{batch.version}.pdf"
+    info = ArchiveInfo(title=title, subject=template.text("oficio", "materia"),
+                       author=template.meta.get("oficio", {}).get("autor", ""),
+                       date=template.fecha)
+    context = dict(numero=batch.oficio, materia=batch.materia, lugar_fecha=Merger(template).fecha,
+                   fecha=template.fecha, author=info.author, version=batch.version,
+                   key_label=template.key_column.upper(), rows=nomina, first=1,
+                   total=len(nomina), motivo=batch.motivo_reemision, cambios=cambios)
+    with CombinedPdf(path, title, info) as combined:
+        for letter in letters:
+            combined.add(letter["files"]["pdf"][0], f"{letter['clave']} {letter['destinatario']}")
+        combined.add(render_nomina(context), "Nómina de la reemisión")
+    return path, len(letters)
 
 
 def distribution_copies(folder: Path, lines: Sequence[str], archive: Path) -> list[Path]:

@@ -41,6 +41,7 @@ class Written:
     region: str
     code: str
     files: dict[str, tuple[Path, str, int]]
+    numero: str = ""  # the number the letter printed
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,15 @@ class Worker:
             letter = self.merger.merge(recipient, self.settings.roster, verification=code)
             if self.settings.qr and code:
                 letter = dataclasses.replace(letter, qr=True)
+            if self.settings.kind is not None:  # a preview: marked as a draft on every page
+                letter = dataclasses.replace(letter, draft=True)
             files = {}
             for fmt, renderer in self.renderers.items():
                 data = renderer.render(letter)
                 path = write_atomic(self.settings.layout.path(letter, fmt, self.settings.kind), data)
                 files[fmt] = (path, hashlib.sha256(data).hexdigest(), len(data))
             done.append(Written(letter.key, letter.recipient_name, recipient.row,
-                                recipient.values.get("region", ""), code, files))
+                                recipient.values.get("region", ""), code, files, letter.numero))
         return done
 
 

@@ -131,7 +131,9 @@ def cli() -> None:
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
               help="Processes rendering in parallel.  [default: the number of cores]")
 @click.option("--register", "register_path", type=click.Path(path_type=Path), default=None,
-              help="The register (SQLite).  [default: <output>/registro-oficina-de-partes.sqlite]")
+              help="The register (SQLite).  [default: $OFICIOS_REGISTER, else 'registro' in "
+                   "./oficios.toml or ~/.config/oficios/config.toml, else "
+                   "<output>/registro-oficina-de-partes.sqlite]")
 @click.option("--reissue", is_flag=True,
               help="Issue again an oficio number the register has, with new content.")
 @click.option("--reason", default="", help="Why it is re-issued (required with --reissue).")

@@ -9,21 +9,27 @@ import click
 
 from oficios.errors import OficiosError
 
-DEFAULT_REGISTER = Path("output") / "registro-oficina-de-partes.sqlite"
+DEFAULT_OUTPUT = Path("output")
 
 register_option = click.option(
-    "--register", "register_path", type=click.Path(path_type=Path), default=DEFAULT_REGISTER,
-    show_default=True, help="The register (SQLite) file.")
+    "--register", "register_path", type=click.Path(path_type=Path), default=None,
+    help="The register (SQLite) file.  [default: $OFICIOS_REGISTER, else 'registro' in "
+         "./oficios.toml or ~/.config/oficios/config.toml, else "
+         "output/registro-oficina-de-partes.sqlite]")
 
 
-def _open(path: Path, must_exist: bool = True):
-    """The register; read-only when it must already exist (the commands that only look)."""
-    from oficios.register import Register, RegisterError
+def _locate(path: Path | None):
+    from oficios.register import locate
 
-    if must_exist and not path.is_file():
-        raise RegisterError("no register here", file=path,
-                            hint="generate a batch first, or give the register with --register")
-    return Register(path, readonly=must_exist)
+    return locate(path, DEFAULT_OUTPUT)
+
+
+def _open(path: Path | None, readonly: bool = True):
+    """The register, which must exist; read-only for the commands that only look."""
+    from oficios.register import Register
+
+    where = _locate(path)
+    return Register(where.path, readonly=readonly, how=where.how)
 
 
 @click.group("register")
@@ -31,22 +37,36 @@ def register() -> None:
     """The register of issued letters and correlative numbers."""
 
 
+@register.command("init")
+@register_option
+def init(register_path: Path | None) -> None:
+    """Create an empty register where the rule finds it (see --register)."""
+    from oficios.register import Register, RegisterError
+
+    where = _locate(register_path)
+    if where.path.exists():
+        raise RegisterError("ya existe un registro aquí; no se creó otro", file=where.path,
+                            hint=f"se usó esta ruta porque es {where.how}")
+    Register(where.path, create=True, how=where.how).close()
+    click.echo(f"Registro creado: {where.path} ({where.how}).")
+
+
 @register.command("next")
 @click.argument("series")
 @click.option("--year", type=int, default=None, help="The year.  [default: this year]")
 @click.option("--note", default="", help="What the number is for.")
 @register_option
-def next_number(series: str, year: int | None, note: str, register_path: Path) -> None:
+def next_number(series: str, year: int | None, note: str, register_path: Path | None) -> None:
     """Reserve the next correlative number of SERIES for the year (e.g. ORD)."""
     year = year or dt.date.today().year
-    with _open(register_path, must_exist=False) as db:
+    with _open(register_path, readonly=False) as db:
         number = db.reserve(series, year, note)
     click.echo(f"{series.strip().upper()} {number}/{year}")
 
 
 @register.command("list")
 @register_option
-def list_batches(register_path: Path) -> None:
+def list_batches(register_path: Path | None) -> None:
     """List the batches issued (newest first) and the numbers reserved."""
     from rich.console import Console
     from rich.table import Table
@@ -70,12 +90,12 @@ def list_batches(register_path: Path) -> None:
 @register.command("show")
 @click.argument("oficio")
 @register_option
-def show(oficio: str, register_path: Path) -> None:
+def show(oficio: str, register_path: Path | None) -> None:
     """Show a batch (by oficio number or batch id), every version, with its letters."""
     with _open(register_path) as db:
         batches = db.batch(oficio)
         if not batches:
-            raise OficiosError(f"no batch '{oficio}' in the register", file=register_path,
+            raise OficiosError(f"no batch '{oficio}' in the register", file=db.path,
                                hint="see `oficios register list` for the numbers issued")
         for b in batches:
             click.echo(f"{b.oficio} · version {b.version} · batch {b.id} · {b.estado} · "
@@ -86,45 +106,101 @@ def show(oficio: str, register_path: Path) -> None:
                 click.echo(f"  re-issued because: {b.motivo_reemision}")
             click.echo(f"  template SHA-256 {b.plantilla_sha256}, roster SHA-256 {b.nomina_sha256}")
             for letter in db.letters(b.id):
+                number = f"  N° {letter['numero']}" if letter["numero"] else ""
                 click.echo(f"  {letter['clave']}  {letter['codigo']}  {letter['destinatario']}"
-                           f"  {letter['pdf'] or ''}")
+                           f"{number}  {letter['pdf'] or ''}")
+
+
+EXPORT_COLUMNS = ["lote", "oficio", "version", "fecha", "clave", "destinatario", "fila", "numero",
+                  "codigo", "escrita_en", "pdf", "pdf_sha256", "docx", "docx_sha256"]
 
 
 @register.command("export")
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="CSV file to write.  [default: standard output]")
+              help="File to write: .csv, or .xlsx for an Excel workbook.  [default: standard output]")
+@click.option("--delimiter", "-d", default=",", show_default=True,
+              help="CSV field separator; ';' for Excel in Spanish.")
 @register_option
-def export(output: Path | None, register_path: Path) -> None:
-    """Export every registered letter, with its files' hashes, as CSV."""
+def export(output: Path | None, delimiter: str, register_path: Path | None) -> None:
+    """Export every registered letter, with its files' hashes, as CSV (UTF-8 with BOM, which
+    Excel reads with its accents) or .xlsx."""
     import csv
     import io
 
+    if delimiter == "\\t":
+        delimiter = "\t"
+    if len(delimiter) != 1:
+        raise click.BadParameter("use one character, e.g. ';'", param_hint="--delimiter")
     with _open(register_path) as db:
         rows = db.letters()
+    if output is not None and output.suffix.lower() == ".xlsx":
+        _write_xlsx(output, rows)
+        click.echo(f"{len(rows)} cartas -> {output}")
+        return
     buffer = io.StringIO()
-    columns = ["lote", "oficio", "version", "fecha", "clave", "destinatario", "fila", "codigo",
-               "escrita_en", "pdf", "pdf_sha256", "docx", "docx_sha256"]
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, delimiter=delimiter,
+                            lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
+    data = "\ufeff" + buffer.getvalue()
     if output is None:
-        click.echo(buffer.getvalue(), nl=False)
+        _to_stdout(data.encode("utf-8"))
     else:
         from oficios.output import write_atomic
 
-        write_atomic(output, buffer.getvalue().encode("utf-8"))
-        click.echo(f"{len(rows)} letters -> {output}")
+        write_atomic(output, data.encode("utf-8"))
+        click.echo(f"{len(rows)} cartas -> {output}")
+
+
+def _to_stdout(data: bytes) -> None:
+    """Writes to standard output; a reader that stops early (`| head -1`) is not an error."""
+    import os
+    import sys
+
+    try:
+        click.echo(data, nl=False)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+
+
+def _write_xlsx(path: Path, rows: list[dict]) -> None:
+    from openpyxl import Workbook
+
+    from oficios.output import atomic_file
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Registro"
+    sheet.append(EXPORT_COLUMNS)
+    for row in rows:
+        sheet.append([row.get(column) for column in EXPORT_COLUMNS])
+    sheet.freeze_panes = "A2"
+    with atomic_file(path) as out:
+        book.save(out)
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file_or_code")
 @register_option
-def verify(file: Path, register_path: Path) -> None:
-    """Say whether FILE (PDF or DOCX) is a letter the register issued, unchanged."""
-    from oficios.verify import VERIFIED, describe
-    from oficios.verify import verify as check_file
+def verify(file_or_code: str, register_path: Path | None) -> None:
+    """Say whether a file (PDF or DOCX) is a letter the register issued, unchanged and
+    current, or look up a verification code typed from paper.
 
-    verdict = check_file(file, register_path)
+    Exit codes: 0 verified (or an archive copy), 1 not in the register, 6 superseded by a
+    re-issue, 7 altered; 5 when the register cannot be used.
+    """
+    from oficios.verify import describe, verify as check_file, verify_code
+
+    where = _locate(register_path)
+    path = Path(file_or_code)
+    if path.is_file() or path.suffix.lower() in (".pdf", ".docx") or "/" in file_or_code:
+        verdict = check_file(path, where.path, where.how)
+    else:
+        verdict = verify_code(file_or_code, where.path, where.how)
     click.echo(describe(verdict))
-    if verdict.status != VERIFIED:
-        raise SystemExit(1)
+    if verdict.exit_code:
+        raise SystemExit(verdict.exit_code)

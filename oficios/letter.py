@@ -64,7 +64,8 @@ class Letter:
     an ASCII name fragment; together they make the output file name.
     `logo` is None when the letterhead is text only.
     `verification` is the code the register knows the letter by; "" for a letter that is not
-    registered (a preview). `qr` adds a QR code repeating it (only with a code).
+    registered (a preview). `qr` adds a QR code repeating it (only with a code). `draft` marks
+    a preview: BORRADOR across every page, so nobody sends it by mistake.
     """
 
     key: str
@@ -90,6 +91,7 @@ class Letter:
     language: str = "es-CL"
     verification: str = ""
     qr: bool = False
+    draft: bool = False
 
     @property
     def body_text(self) -> str:

@@ -37,6 +37,9 @@ class Merger:
         values[t.gender_column] = gender
         values["tratamiento"] = spanish.TRATAMIENTO[gender]
         values["fecha"] = self.fecha
+        # The register's number, put in the recipient's values when the batch reserved it;
+        # a preview or a validation pass has none ("sin número").
+        values.setdefault("correlativo", "S/N")
         return values
 
     def merge(self, recipient: Recipient, roster_file: object = None,

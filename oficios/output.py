@@ -106,3 +106,93 @@ def remove_partial_files(folder: Path) -> int:
             tmp.unlink(missing_ok=True)
             count += 1
     return count
+
+
+def make_folder(folder: Path) -> Path:
+    """Creates the output folder (and its parents), or raises OutputError naming the path
+    that is in the way: a file where a folder should be, or a place that cannot be written."""
+    for place in (folder, *folder.parents):
+        if place.exists() or place.is_symlink():
+            if not place.is_dir():
+                raise OutputError("es un archivo, no una carpeta: no se puede escribir la salida "
+                                  "dentro", file=place,
+                                  hint="elija otra carpeta con --output, o mueva ese archivo")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=folder)
+    except OSError as exc:
+        raise OutputError(f"no se puede escribir la carpeta de salida: {exc.strerror}",
+                          file=folder, hint="elija con --output una carpeta donde pueda "
+                                            "escribir, o revise sus permisos") from None
+    probe.close()
+    return folder
+
+
+LOCK_FILE = ".lote-en-curso.lock"
+
+
+class FolderBusyError(OutputError):
+    """Another process is writing a batch into the same folder."""
+
+    exit_code = 5
+
+
+@contextlib.contextmanager
+def exclusive_folder(folder: Path, command: str = "") -> Iterator[None]:
+    """Holds the folder for one batch: a second process refuses at once, naming the first.
+
+    The lock file holds the process id, start time and command; its lock is the operating
+    system's (released when the process ends, however it ends), so a file left by a killed
+    run is recognised as stale and taken over.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    import datetime as dt
+    import json
+    import socket
+
+    path = folder / LOCK_FILE
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_lock(fd)
+            os.close(fd)
+            started = holder.get("inicio", "")[11:16] or "hace un momento"
+            raise FolderBusyError(
+                f"un lote de este oficio lo está escribiendo el proceso {holder.get('pid', '?')} "
+                f"desde las {started}" + (f" ({holder['comando']})" if holder.get("comando") else ""),
+                file=folder, hint="espere a que termine y vuelva a ejecutar el comando; "
+                                  "lo ya escrito y registrado no se repite") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # else the previous holder removed it between our open and lock: again
+            break
+        os.close(fd)
+    try:
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "comando": command,
+                "inicio": dt.datetime.now().astimezone().replace(microsecond=0).isoformat()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info, ensure_ascii=False).encode("utf-8"), 0)
+        yield
+    finally:
+        Path(path).unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _read_lock(fd: int) -> dict:
+    import json
+
+    try:
+        data = os.pread(fd, 4096, 0)
+        value = json.loads(data.decode("utf-8")) if data else {}
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}

@@ -26,7 +26,8 @@ class Job:
 
     `only` is None to render every recipient; `workers` None uses every core. The combined
     PDF (the PDF/A archive copy, with the nómina) is made only for a whole roster, so a
-    partial run never replaces it. `register` None keeps the register in the output root;
+    partial run never replaces it. `register` None finds the register by `register.locate`
+    (environment, settings file, else the output root);
     `pdfa` writes each letter as PDF/A-2b too; `qr` adds a QR code of the verification code;
     `command` is recorded in the register.
     """
@@ -54,11 +55,16 @@ class Job:
             if isinstance(value := getattr(self, name), str):
                 object.__setattr__(self, name, Path(value))
 
-    def register_path(self) -> Path:
-        """Where the register is: the given file, or one in the output root."""
-        from oficios.register import FILE_NAME
+    def register_location(self):
+        """Where the register is and how that was decided (`oficios.register.locate`)."""
+        from oficios.register import locate
 
-        return self.register if self.register is not None else self.output / FILE_NAME
+        return locate(self.register, self.output)
+
+    def register_path(self) -> Path:
+        """Where the register is: the given file, $OFICIOS_REGISTER, the settings file's, or
+        the one in the output root."""
+        return self.register_location().path
 
 
 @dataclass
@@ -131,6 +137,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     `if __name__ == "__main__":`, as multiprocessing requires.
     """
     from oficios.batch import Settings, WorkerPool, default_workers
+    from oficios.output import exclusive_folder, make_folder
 
     if job.output is None:
         raise ValueError("Job.output is needed to generate: the folder letters are written to")
@@ -142,10 +149,23 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
-    with WorkerPool(settings, job.workers or default_workers(), len(roster)) as pool, \
-            _register(job, kind) as register:
+    with contextlib.ExitStack() as stack:
+        register = stack.enter_context(_register(job, kind))
+        if register:
+            # Whatever this run writes and fails to record is removed once the workers have
+            # stopped (they finish the chunk in hand), before the register closes.
+            stack.push(lambda failure, *_: register.remove_unrecorded(layout, failure))
+        pool = stack.enter_context(WorkerPool(settings, job.workers or default_workers(),
+                                              len(roster)))
         validate_all(template, roster)  # while the workers start; nothing is written before
-        batch = register.open(template, roster, layout) if register else None
+        make_folder(layout.folder)
+        if kind is None:  # a preview writes only into its own sub-folder
+            stack.enter_context(exclusive_folder(layout.folder, job.command))
+        batch = register.open(template, roster, layout, total) if register else None
+        if register:
+            register.supersede(batch, [r[template.key_column] for r in roster.recipients],
+                               layout, archiving)
+            roster = register.number(template, roster, batch)
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
@@ -168,11 +188,14 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                 for number, section in enumerate(nomina.sections()):
                     combined.add(section, None if number else "Nómina de distribución")
         if register:
-            result.batch = register.close(batch, total)
+            result.batch = batch = register.close(batch)
             result.register = register.path
-    if archiving:
-        result.combined = layout.combined_pdf
-        _write_records(template, layout, batch, written)
+            if archiving:
+                result.combined = layout.combined_pdf
+                register.record_copy(batch, "archivo", layout.combined_pdf, len(written))
+            if batch.motivo_reemision and "pdf" in job.formats:
+                register.write_supplement(template, layout, batch)
+            _write_records(template, layout, register.db, batch, archiving)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -182,35 +205,101 @@ class _Recorder:
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        self.path = job.register_path()
+        self.location = job.register_location()
+        self.path = self.location.path
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
+        self.batch = None
+        self.recorded: set[Path] = set()
+        self.before: set[Path] | None = None
 
-    def open(self, template: OficioTemplate, roster: Roster, layout: OutputLayout):
+    def open(self, template: OficioTemplate, roster: Roster, layout: OutputLayout, total: int):
         from oficios.archive import folder_sha256
         from oficios.output import sha256_file
         from oficios.register import Register
 
-        self.db = Register(self.path)
-        return self.db.open_batch(
+        # Created here if missing: generate is one of the two commands that may create it.
+        # Opening checks the file (PRAGMA quick_check) before any letter is rendered.
+        self.db = Register(self.path, create=True, how=self.location.how)
+        self.batch = self.db.open_batch(
             oficio=template.text("oficio", "numero"), fecha=template.fecha.isoformat(),
             materia=template.text("oficio", "materia"),
             plantilla_sha256=folder_sha256(template.folder),
             nomina_sha256=sha256_file(roster.path), comando=self.job.command,
-            carpeta=str(layout.folder), reissue=self.job.reissue, reason=self.job.reason)
+            carpeta=str(layout.folder), reissue=self.job.reissue, reason=self.job.reason,
+            asked=[r[template.key_column] for r in roster.recipients], total=total)
+        return self.batch
+
+    def supersede(self, batch, keys: list[str], layout: OutputLayout, archiving: bool) -> None:
+        """Moves what this run replaces out of the way, to superseded/v<N>/: the earlier
+        versions' letters of the recipients it writes, and the archive copy of an earlier
+        version when it writes a new one."""
+        from oficios.archive import supersede_files
+
+        supersede_files(self.db, batch, layout, keys, archiving)
+        self.before = _letter_files(layout)
+
+    def number(self, template: OficioTemplate, roster: Roster, batch) -> Roster:
+        """The roster with each recipient's `correlativo` from the register, when the
+        template takes its number from there ([numeracion]); else as it is."""
+        import dataclasses
+
+        if template.numbering is None:
+            return roster
+        key = template.key_column
+        numbers = self.db.reserve_for(batch, [r[key] for r in roster.recipients],
+                                      template.numbering.series, template.fecha.year,
+                                      template.numbering.unit)
+        return dataclasses.replace(roster, recipients=tuple(
+            dataclasses.replace(r, values={**r.values, "correlativo": str(numbers[r[key]])})
+            for r in roster.recipients))
 
     def record(self, batch, item) -> None:
-        self.pending.append((item.key, item.name, item.row, item.code, item.files))
+        self.pending.append((item.key, item.name, item.row, item.code, item.files,
+                             item.numero, item.region))
         if len(self.pending) >= 8:
             self.flush(batch)
 
     def flush(self, batch) -> None:
         if self.pending:
             self.db.record_letters(batch, self.pending)
+            self.recorded.update(path for entry in self.pending for path, *_ in entry[4].values())
             self.pending.clear()
 
-    def close(self, batch, expected: int):
-        return self.db.close_batch(batch, expected)
+    def close(self, batch):
+        return self.db.close_batch(batch)
+
+    def record_copy(self, batch, tipo: str, path: Path, letters: int) -> None:
+        from oficios.output import sha256_file
+
+        self.db.record_copy(batch, tipo, path, sha256_file(path), path.stat().st_size, letters)
+
+    def write_supplement(self, template: OficioTemplate, layout: OutputLayout, batch) -> None:
+        from oficios.archive import write_supplement
+
+        path, count = write_supplement(self.db, template, layout, batch)
+        self.record_copy(batch, "suplemento", path, count)
+
+    def remove_unrecorded(self, layout: OutputLayout, failure: type | None) -> None:
+        """Deletes the letter files this run wrote but could not record (the register failed):
+        a letter that is in no register must not be left where it could be sent."""
+        if self.before is None:
+            return
+        from oficios.errors import OficiosError
+        from oficios.register import RegisterError
+
+        if self.pending and not (failure and issubclass(failure, RegisterError)):
+            try:  # stopped by Ctrl-C or another error: what is finished is recorded
+                self.flush(self.batch)
+            except (OficiosError, KeyboardInterrupt):
+                pass
+        for path in _letter_files(layout) - self.before - self.recorded:
+            path.unlink(missing_ok=True)
+
+
+def _letter_files(layout: OutputLayout) -> set[Path]:
+    return {p for fmt in FORMATS if (layout.folder / fmt).is_dir()
+            for p in (layout.folder / fmt).iterdir() if p.is_file()}
 
 
 @contextlib.contextmanager
@@ -267,21 +356,16 @@ class _Nomina:
             yield future.result()
 
 
-def _write_records(template: OficioTemplate, layout: OutputLayout, batch, written: list) -> None:
-    from oficios.archive import distribution_copies, write_manifest, write_nomina_csv
+def _write_records(template: OficioTemplate, layout: OutputLayout, register, batch,
+                   archiving: bool) -> None:
+    from oficios.archive import distribution_copies, write_folder_records
 
-    nomina = write_nomina_csv(layout.folder / "nomina.csv", written)
-    about = {"oficio": template.text("oficio", "numero"),
-             "fecha": template.fecha.isoformat(),
-             "materia": template.text("oficio", "materia"),
-             "version": batch.version if batch else None,
-             "plantilla_sha256": batch.plantilla_sha256 if batch else None,
-             "nomina_sha256": batch.nomina_sha256 if batch else None,
-             "cartas": len(written),
-             "copia_de_archivo": layout.combined_pdf.name,
-             "formato_copia_de_archivo": "PDF/A-2b"}
-    write_manifest(layout.folder, about, written, [layout.combined_pdf, nomina])
-    distribution_copies(layout.folder, template.lines("distribucion"), layout.combined_pdf)
+    about = {"oficio": batch.oficio, "fecha": template.fecha.isoformat(),
+             "materia": template.text("oficio", "materia"), "version": batch.version,
+             "plantilla_sha256": batch.plantilla_sha256, "nomina_sha256": batch.nomina_sha256}
+    write_folder_records(register, about, layout.folder, batch.oficio)
+    if archiving:
+        distribution_copies(layout.folder, template.lines("distribucion"), layout.combined_pdf)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,9 @@ from oficios.errors import TemplateError, raise_all
 METADATA_FILE = "oficio.toml"
 BODY_FILE = "cuerpo.md"
 # Variables that merge.py provides to every template, besides the roster's columns.
-PROVIDED = {"tratamiento", "fecha", "numero"}
+PROVIDED = {"tratamiento", "fecha", "numero", "correlativo"}
+# [numeracion] por: a correlative number of the register for each letter, or one per batch.
+NUMBERING_UNITS = ("carta", "lote")
 MARKDOWN_SOURCES = {BODY_FILE, "[cierre] despedida"}
 
 
@@ -30,6 +32,15 @@ class Source:
 
     where: str
     text: str
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """[numeracion]: the register's series the letters take `{{ correlativo }}` from, and
+    whether each letter gets its own number ('carta') or the batch shares one ('lote')."""
+
+    series: str
+    unit: str
 
 
 class OficioTemplate:
@@ -66,6 +77,7 @@ class OficioTemplate:
         self._body_env = _environment(markdown.escape)
         self.sources = self._collect_sources()
         self.compiled = {s.where: self._compile(s) for s in self.sources}
+        self.numbering: Numbering | None = self._numbering()
 
     # -- reading the metadata ------------------------------------------------------------
     def _check_schema(self) -> None:
@@ -125,6 +137,33 @@ class OficioTemplate:
 
     def _error(self, message: str, hint: str | None = None) -> TemplateError:
         return TemplateError(message, file=self.folder / METADATA_FILE, hint=hint)
+
+    def _numbering(self) -> Numbering | None:
+        table = self._table("numeracion")
+        uses = self.uses("correlativo")
+        if not table:
+            if uses:
+                raise self._error("the template uses {{ correlativo }} but has no [numeracion]",
+                                  hint='add [numeracion] with serie = "ORD" and por = "carta" '
+                                       'or "lote"')
+            return None
+        series, unit = table.get("serie"), table.get("por", "carta")
+        if not isinstance(series, str) or not series.strip():
+            raise self._error("[numeracion] serie is missing or empty", hint='e.g. serie = "ORD"')
+        if unit not in NUMBERING_UNITS:
+            raise self._error(f"[numeracion] por is {unit!r}",
+                              hint='write por = "carta" (a number per letter) or "lote" (one per batch)')
+        if not uses:
+            raise self._error("[numeracion] is set but no text uses {{ correlativo }}",
+                              hint='e.g. numero = "ORD. N° {{ correlativo }}/2026"')
+        return Numbering(series.strip().upper(), unit)
+
+    def uses(self, name: str) -> bool:
+        """Whether any text of the template reads the variable `name`."""
+        from jinja2 import meta
+
+        return any(name in meta.find_undeclared_variables(self._env(s.where).parse(s.text))
+                   for s in self.sources)
 
     # -- the Jinja texts -----------------------------------------------------------------
     def _collect_sources(self) -> list[Source]:

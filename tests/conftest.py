@@ -102,3 +102,10 @@ def template_variant(folder: Path, body: str | None = None,
     body = (TEMPLATE / "cuerpo.md").read_text("utf-8") if body is None else body
     (folder / "cuerpo.md").write_text(body, "utf-8")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _register_from_the_test_only(monkeypatch, tmp_path_factory):
+    """No test finds a register through the machine's environment or settings file."""
+    monkeypatch.delenv("OFICIOS_REGISTER", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-config"))

@@ -24,7 +24,7 @@ def _reserve_many(path: str, count: int, queue) -> None:
 
 def test_concurrent_processes_never_get_the_same_number(tmp_path):
     path = str(tmp_path / "reg.sqlite")
-    Register(path).close()
+    Register(path, create=True).close()
     queue = multiprocessing.get_context("spawn").Queue()
     workers = [multiprocessing.get_context("spawn").Process(target=_reserve_many, args=(path, 25, queue))
                for _ in range(4)]
@@ -37,13 +37,14 @@ def test_concurrent_processes_never_get_the_same_number(tmp_path):
 
 
 def test_numbers_are_per_series_and_year(tmp_path):
-    with Register(tmp_path / "r.sqlite") as db:
+    with Register(tmp_path / "r.sqlite", create=True) as db:
         assert [db.reserve("ord", 2026), db.reserve("ORD", 2026), db.reserve("RES", 2026),
                 db.reserve("ORD", 2027)] == [1, 2, 1, 1]
 
 
 def test_cli_next_prints_the_reserved_number(tmp_path):
     args = ["register", "next", "ORD", "--year", "2026", "--register", str(tmp_path / "r.sqlite")]
+    assert CliRunner().invoke(cli, ["register", "init", *args[-2:]]).exit_code == 0
     assert CliRunner().invoke(cli, args).output == "ORD 1/2026\n"
     assert CliRunner().invoke(cli, args).output == "ORD 2/2026\n"
 
@@ -116,7 +117,7 @@ def test_register_list_show_and_export(issued):
     assert shown.exit_code == 0 and "13120" in shown.output and "Ñuñoa" in shown.output
     exported = CliRunner().invoke(cli, ["register", "export", *reg])
     lines = exported.output.splitlines()
-    assert lines[0].startswith("lote,oficio,version,fecha,clave,destinatario")
+    assert lines[0].startswith("\ufefflote,oficio,version,fecha,clave,destinatario")
     assert any(",13120,Ñuñoa," in line for line in lines[1:])
     missing = CliRunner().invoke(cli, ["register", "show", "nope", *reg])
     assert missing.exit_code == 1 and "no batch 'nope'" in missing.output

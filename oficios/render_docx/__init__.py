@@ -148,10 +148,15 @@ class _LetterDoc:
 
 def _write_letter(doc: _LetterDoc, letter: Letter) -> None:
     """Lay the letter out top to bottom as D.S. 291/1974 describes an oficio."""
-    _add_text(doc.header_run, " — ".join(filter(None, (letter.number, letter.recipient_name))))
+    draft = ("BORRADOR",) if letter.draft else ()
+    _add_text(doc.header_run, " — ".join(filter(None, (*draft, letter.number,
+                                                       letter.recipient_name))))
     if letter.verification:
         for run in doc.footer_runs:
             _add_text(run, f"Código de verificación: {letter.verification}")
+    elif letter.draft:
+        for run in doc.footer_runs:
+            _add_text(run, "BORRADOR: sin código de verificación, no enviar")
     _write_letterhead(doc, letter)
     _write_reference(doc, letter)
     for party in (letter.sender, letter.addressee):
