@@ -91,7 +91,7 @@ class Worker:
                 path = write_atomic(self.settings.layout.path(letter, fmt, self.settings.kind), data)
                 files[fmt] = (path, hashlib.sha256(data).hexdigest(), len(data))
             done.append(Written(letter.key, letter.recipient_name, recipient.row,
-                                recipient.values.get("region", ""), code, files, letter.numero))
+                                recipient.values.get("region", ""), code, files, letter.number))
         return done
 
 

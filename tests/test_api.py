@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -28,7 +29,8 @@ def test_a_letter_rendered_to_bytes_is_the_file_the_cli_writes(tmp_path, fmt):
     roster = oficios.read_roster(template, ROSTER, only=["13120"])
     oficios.check(template, roster)
     [letter] = list(oficios.letters(template, roster))
-    data = oficios.render(template, letter, fmt)
+    # `preview` writes drafts (BORRADOR on every page, no code): render the same draft here.
+    data = oficios.render(template, dataclasses.replace(letter, draft=True), fmt)
 
     result = CliRunner().invoke(cli, ["preview", "--only", "13120", "--template", str(TEMPLATE),
                                       "--roster", str(ROSTER), "--output", str(tmp_path),
