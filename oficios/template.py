@@ -65,6 +65,7 @@ class OficioTemplate:
         self._plain_env = _environment(markdown.collapse)
         self._body_env = _environment(markdown.escape)
         self.sources = self._collect_sources()
+        self._refuse_markup_in_plain_texts()
         self.compiled = {s.where: self._compile(s) for s in self.sources}
 
     # -- reading the metadata ------------------------------------------------------------
@@ -138,6 +139,22 @@ class OficioTemplate:
         sources.append(Source("[cierre] iniciales", self.text("cierre", "iniciales", "")))
         sources.append(Source(BODY_FILE, self.body_source))
         return sources
+
+    def _refuse_markup_in_plain_texts(self) -> None:
+        """Markdown or HTML written in a plain-text key would print as typed: refused."""
+        import re
+
+        errors = []
+        for source in self.sources:
+            if source.where in MARKDOWN_SOURCES:
+                continue
+            text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source.text)  # Jinja is not markup
+            if mark := re.search(r"\*\*|!\[|\]\(|</?[A-Za-z][^>]*>|^#+ ", text):
+                errors.append(TemplateError(
+                    f"{source.where} es texto simple: '{mark[0]}' se imprimiría tal cual",
+                    file=self.folder / METADATA_FILE, line=self.line_of(source.where),
+                    hint="quite las marcas; negrita, enlaces y listas van en cuerpo.md"))
+        raise_all(errors, f"{self.folder / METADATA_FILE}: {{count}} problemas en la plantilla")
 
     def _env(self, where: str):
         # Markdown texts get values escaped for Markdown; the others hold plain text.
