@@ -62,6 +62,7 @@ class OficioTemplate:
         self.logo: Path | None = self._inside(logo) if logo else None
         self.layout_html: Path | None = self._own_file("html", "oficio.html.j2")
         self.layout_css: Path | None = self._own_file("css", "oficio.css")
+        self.docx_styles: Path | None = self._own_file("estilos_docx", "estilos.docx")
         self._plain_env = _environment(markdown.collapse)
         self._body_env = _environment(markdown.escape)
         self.sources = self._collect_sources()
