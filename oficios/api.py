@@ -67,12 +67,13 @@ def render(template: OficioTemplate, letter: Letter, fmt: str = "pdf", *,
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return _renderer(template.folder, template.layout_html, template.layout_css, fmt,
-                     pdfa).render(letter)
+    return _renderer(template.folder, template.layout_html, template.layout_css,
+                     template.docx_styles, fmt, pdfa).render(letter)
 
 
 @functools.lru_cache(maxsize=8)
-def _renderer(folder: Path, layout: Path | None, css: Path | None, fmt: str, pdfa: bool):
+def _renderer(folder: Path, layout: Path | None, css: Path | None, styles: Path | None,
+              fmt: str, pdfa: bool):
     if fmt == "pdf":
         from oficios.render_pdf import PdfRenderer
 
@@ -80,7 +81,7 @@ def _renderer(folder: Path, layout: Path | None, css: Path | None, fmt: str, pdf
                            stylesheet=css)
     from oficios.render_docx import DocxRenderer
 
-    return DocxRenderer()
+    return DocxRenderer(styles=styles)
 
 
 # Renderers are dropped at exit while the modules they use still exist (WeasyPrint's font

@@ -103,7 +103,7 @@ def _renderer(fmt: str, template, pdfa: bool):
                            layout=template.layout_html, stylesheet=template.layout_css)
     from oficios.render_docx import DocxRenderer
 
-    return DocxRenderer()
+    return DocxRenderer(styles=template.docx_styles)
 
 
 _worker: Worker | None = None

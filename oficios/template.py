@@ -73,9 +73,11 @@ class OficioTemplate:
         self.logo: Path | None = self._inside(logo) if logo else None
         self.layout_html: Path | None = self._own_file("html", "oficio.html.j2")
         self.layout_css: Path | None = self._own_file("css", "oficio.css")
+        self.docx_styles: Path | None = self._own_file("estilos_docx", "estilos.docx")
         self._plain_env = _environment(markdown.collapse)
         self._body_env = _environment(markdown.escape)
         self.sources = self._collect_sources()
+        self._refuse_markup_in_plain_texts()
         self.compiled = {s.where: self._compile(s) for s in self.sources}
         self.numbering: Numbering | None = self._numbering()
 
@@ -177,6 +179,22 @@ class OficioTemplate:
         sources.append(Source("[cierre] iniciales", self.text("cierre", "iniciales", "")))
         sources.append(Source(BODY_FILE, self.body_source))
         return sources
+
+    def _refuse_markup_in_plain_texts(self) -> None:
+        """Markdown or HTML written in a plain-text key would print as typed: refused."""
+        import re
+
+        errors = []
+        for source in self.sources:
+            if source.where in MARKDOWN_SOURCES:
+                continue
+            text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source.text)  # Jinja is not markup
+            if mark := re.search(r"\*\*|!\[|\]\(|</?[A-Za-z][^>]*>|^#+ ", text):
+                errors.append(TemplateError(
+                    f"{source.where} es texto simple: '{mark[0]}' se imprimiría tal cual",
+                    file=self.folder / METADATA_FILE, line=self.line_of(source.where),
+                    hint="quite las marcas; negrita, enlaces y listas van en cuerpo.md"))
+        raise_all(errors, f"{self.folder / METADATA_FILE}: {{count}} problemas en la plantilla")
 
     def _env(self, where: str):
         # Markdown texts get values escaped for Markdown; the others hold plain text.
@@ -378,7 +396,8 @@ opcionales = ["genero"]
 
 # [diseno]
 # html = "oficio.html.j2"   # own layout for the PDF, copied from the package's and edited
-# css = "oficio.css"        # own stylesheet for the PDF
+# css = "oficio.css"        # a stylesheet applied after the package's, for the PDF
+# estilos_docx = "estilos.docx"   # a letter oficios made, its styles changed in Word
 """
 STARTER_BODY = """\
 Mediante el presente, me dirijo a Ud. para informarle que …

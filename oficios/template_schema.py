@@ -108,6 +108,11 @@ KEYS: tuple[Key, ...] = (
         "Stylesheet applied after the package's, a file inside the folder (default: "
         "oficio.css if present); url() may name only files inside the folder.",
         'css = "carta.css"'),
+    Key("diseno", "estilos_docx", "text", None,
+        "A reference .docx inside the folder whose styles the DOCX letters use (default: "
+        "estilos.docx if present); it must define every \"Oficio …\" style: start from a "
+        "letter oficios made.",
+        'estilos_docx = "estilos.docx"'),
     # -- keys other parts of oficios read ---------------------------------------------------------
     Key("numeracion", "serie", "text", None,
         "Register series that gives the oficio its correlative number.", 'serie = "ORD"'),

@@ -17,9 +17,11 @@ HOSTILE_KEYS = ["../../etc/passwd", "/etc/shadow", "C:\\Windows\\win.ini", "..",
 @pytest.fixture(scope="module")
 def key_template(tmp_path_factory):
     """The bundled template, keyed by a free-text `codigo` column instead of the CUT code."""
-    return template_variant(tmp_path_factory.mktemp("key-template"),
-                            replace=('clave = "cut"\ndigitos_clave = 5',
-                                     'clave = "codigo"\ndigitos_clave = 0'))
+    folder = template_variant(tmp_path_factory.mktemp("key-template"),
+                              replace=('clave = "cut"', 'clave = "codigo"'))
+    toml = folder / "oficio.toml"
+    toml.write_text(toml.read_text("utf-8").replace("digitos_clave = 5", "digitos_clave = 0"), "utf-8")
+    return folder
 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS)

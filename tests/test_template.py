@@ -175,3 +175,16 @@ def test_html_in_a_roster_value_stays_text_in_the_body(tmp_path):
     value = "<b>Ñuñoa</b> | a | ![x](y)"
     letter = merger.merge(Recipient(2, {"cut": "13120", "municipalidad": value, "region": "R"}))
     assert "".join(run.text for run in letter.body[0].runs) == f"Para {value}."
+
+
+@pytest.mark.parametrize("old, new, mark", [
+    ('materia = "Informa', 'materia = "**Informa**', "**"),
+    ('"GOBIERNO DE CHILE"', '"<b>GOBIERNO DE CHILE</b>"', "<b>"),
+    ('iniciales = "XSL', 'iniciales = "![x](file:///etc/passwd) XSL', "!["),
+])
+def test_markup_in_a_plain_text_key_is_refused_not_printed(tmp_path, old, new, mark):
+    folder = template_variant(tmp_path, replace=(old, new))
+    with pytest.raises(TemplateError) as info:
+        OficioTemplate(folder)
+    assert f"es texto simple: '{mark}' se imprimiría tal cual" in info.value.message
+    assert info.value.line is not None

@@ -73,3 +73,56 @@ def test_a_layout_file_named_in_diseno_must_be_inside_the_folder(tmp_path):
     (tmp_path / "fuera.html").write_text(OWN_HTML, "utf-8")
     with pytest.raises(TemplateError, match="'../fuera.html' is not a file inside the template folder"):
         oficios.load_template(folder)
+
+
+def reference_docx(path, size_pt: int | None = None):
+    """A reference .docx: a letter oficios made, with the body style's size changed."""
+    import docx
+    from docx.shared import Pt
+
+    import oficios
+    from conftest import ROSTER, TEMPLATE
+
+    template = oficios.load_template(TEMPLATE)
+    roster = oficios.read_roster(template, ROSTER, only=["13120"])
+    letter = next(oficios.letters(template, roster))
+    (path.parent / "base.docx").write_bytes(oficios.render(template, letter, "docx"))
+    document = docx.Document(str(path.parent / "base.docx"))
+    if size_pt:
+        document.styles["Oficio Cuerpo"].font.size = Pt(size_pt)
+    document.save(str(path))
+
+
+def test_a_reference_docx_in_the_folder_gives_the_letters_its_styles(tmp_path):
+    import docx
+
+    import oficios
+
+    folder = template_variant(tmp_path / "t", body="Cuerpo del oficio.")
+    reference_docx(folder / "estilos.docx", size_pt=14)
+    template = oficios.load_template(folder)
+    roster = folder / "nomina.csv"
+    roster.write_text("cut,municipalidad,region\n13120,Ñuñoa,Región Metropolitana de Santiago\n", "utf-8")
+    letter = next(oficios.letters(template, oficios.read_roster(template, roster)))
+    (tmp_path / "carta.docx").write_bytes(oficios.render(template, letter, "docx"))
+    document = docx.Document(str(tmp_path / "carta.docx"))
+    body = [p for p in document.paragraphs if p.style.name == "Oficio Cuerpo"]
+    assert [p.text for p in body][0] == "Cuerpo del oficio."
+    assert body[0].style.font.size.pt == 14
+
+
+def test_a_reference_docx_without_the_oficio_styles_is_refused(tmp_path):
+    import docx
+
+    import oficios
+
+    folder = template_variant(tmp_path / "t", body="Cuerpo.",
+                              replace=diseno('estilos_docx = "word.docx"'))
+    docx.Document().save(str(folder / "word.docx"))
+    template = oficios.load_template(folder)
+    roster = folder / "nomina.csv"
+    roster.write_text("cut,municipalidad,region\n13120,Ñuñoa,R\n", "utf-8")
+    letter = next(oficios.letters(template, oficios.read_roster(template, roster)))
+    with pytest.raises(TemplateError,
+                       match="al documento de referencia le faltan los estilos Hyperlink, Oficio Cuerpo"):
+        oficios.render(template, letter, "docx")

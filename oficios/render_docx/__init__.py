@@ -44,6 +44,7 @@ QR_WIDTH = Cm(2.2)
 # the header of pages after the first), each with its parser: python-docx reads package
 # relationships with element classes of their own.
 _CORE, _DOCUMENT, _HEADER = "docProps/core.xml", "word/document.xml", "word/header1.xml"
+_STYLES = "word/styles.xml"
 _FOOTERS = ("word/footer1.xml", "word/footer2.xml")  # later pages', first page's
 _DOCUMENT_RELS, _CONTENT_TYPES = "word/_rels/document.xml.rels", "[Content_Types].xml"
 _PARSERS = {_CORE: parse_xml, _DOCUMENT: parse_xml, _HEADER: parse_xml,
@@ -59,12 +60,16 @@ _BREAKS = re.compile(r"([\t\r\n])")  # characters Word stores as elements, not a
 class DocxRenderer:
     """Renders Letters to DOCX bytes; prepare once, render many."""
 
-    def __init__(self) -> None:
+    def __init__(self, styles: Path | None = None) -> None:
+        """`styles` is a template's reference .docx whose styles replace the package's
+        (None: the package's "Oficio ..." styles)."""
         doc = base_document()
         buf = io.BytesIO()
         doc.save(buf)
         with zipfile.ZipFile(buf) as zf:
             blobs = {name: zf.read(name) for name in zf.namelist()}
+        if styles is not None:
+            blobs[_STYLES] = _reference_styles(styles, blobs[_STYLES])
         # Deflated once here, in python-docx's order ([Content_Types].xml first).
         self._entries = tuple(deflate(name, blob) for name, blob in blobs.items())
         self._xml = {name: parse(blobs[name]) for name, parse in _PARSERS.items()}
@@ -79,6 +84,28 @@ class DocxRenderer:
                    for e in self._entries]
         entries += (deflate(name, blob) for name, blob in parts.items())  # the logo, last
         return write_zip(entries, zip_time(letter.date))
+
+
+def _reference_styles(path: Path, ours: bytes) -> bytes:
+    """The styles part of a reference .docx, if it defines every style a letter uses."""
+    from oficios.errors import TemplateError
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            theirs = zf.read(_STYLES)
+        ids = {el.get(qn("w:styleId")) for el in parse_xml(theirs).iter(qn("w:style"))}
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
+        raise TemplateError(f"no es un documento Word con estilos ({type(exc).__name__})",
+                            file=path, hint="guarde el documento de referencia como .docx") from None
+    needed = {el.get(qn("w:styleId")): el.find(qn("w:name")).get(qn("w:val"))
+              for el in parse_xml(ours).iter(qn("w:style"))
+              if el.find(qn("w:name")).get(qn("w:val")).startswith("Oficio ")
+              or el.get(qn("w:styleId")) == "Hyperlink"}
+    if missing := sorted(name for sid, name in needed.items() if sid not in ids):
+        raise TemplateError(f"al documento de referencia le faltan los estilos {', '.join(missing)}",
+                            file=path, hint="parta de una carta .docx generada por oficios y "
+                                            "modifique sus estilos en Word")
+    return theirs
 
 
 def docx_text(path: str | Path) -> str:
