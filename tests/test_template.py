@@ -93,7 +93,7 @@ def test_every_key_of_the_bundled_template_is_in_the_schema():
     assert problems(tomllib.loads((TEMPLATE / "oficio.toml").read_text("utf-8"))) == []
 
 
-def test_keys_other_helpers_add_are_known_to_the_schema(tmp_path):
+def test_numbering_signature_and_mail_tables_are_known_keys(tmp_path):
     extra = """
 [numeracion]
 serie = "ORD"
@@ -110,7 +110,8 @@ cc = ["partes@example.cl"]
 responder_a = "partes@example.cl"
 adjuntar_docx = false
 """
-    folder = template_variant(tmp_path)
+    folder = template_variant(tmp_path, replace=('numero = "MIDEPLAN OF. N° 01-A/264"',
+                                                 'numero = "ORD. N° {{ correlativo }}/2009"'))
     with (folder / "oficio.toml").open("a", encoding="utf-8") as f:
         f.write(extra)
     OficioTemplate(folder)  # no error
