@@ -193,7 +193,10 @@ class WorkerPool:
                on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
         """Each letter as written, in roster order; `on_done(n)` hears of progress."""
         size = self.chunk
-        if self._pool is not None:  # every worker gets work, even in a short batch
+        if self._pool is not None and not self.settings.compose:
+            # Every worker gets work, even in a short batch. Not when composing: a letter's
+            # own layer shares its fonts with its chunk, and its bytes must not depend on
+            # the number of workers.
             size = max(1, min(size, -(-len(items) // self.workers)))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         if self._pool is None:

@@ -66,7 +66,7 @@ def compose(below: bytes, heading: Layers, own: Layers, first: int, title: str) 
 # the margins' texts (recipient, verification code) and the title that names the recipient.
 # Any other field, including one added to Letter later, counts as shared, so a letter that
 # differs there is never given another letter's layer.
-OWN_FIELDS = dict(key="", slug="", recipient_name="", title="")
+OWN_FIELDS = dict(key="", slug="", title="")
 # Template places drawn by the letter's own layers; a roster value used anywhere else makes
 # the shared part differ between recipients.
 OWN_PLACES = ("[a]",)
@@ -78,6 +78,9 @@ def shared_part(letter: Letter) -> Letter:
 
     return dataclasses.replace(
         letter, addressee=Party(letter.addressee.label, ()),
+        # Hidden, but whether they are empty moves the layout (an empty paragraph lets the
+        # heading's margin collapse through it).
+        recipient_name="x" if letter.recipient_name else "",
         verification="x" if letter.verification else "", **OWN_FIELDS)
 
 
@@ -129,7 +132,7 @@ class ComposingRenderer:
         parts = [shared_part(letter) for letter in letters]
         for letter, part in zip(letters, parts, strict=True):
             if part not in self.tops:  # the first letter of a body: lay it out whole to learn
-                layers = self.pdf.shared_layers(letter)
+                layers = self.pdf.shared_layers(_neutral(letter, part))
                 self.tops[part] = layers.addressee_top
                 self._keep((part, layers.addressee_height), layers)
         try:
@@ -150,7 +153,7 @@ class ComposingRenderer:
     def _shape(self, letter: Letter, part: Letter, height: float) -> tuple:
         key = (part, height)
         if key not in self.shapes:
-            layers = self.pdf.shared_layers(letter)
+            layers = self.pdf.shared_layers(_neutral(letter, part))
             if (layers.addressee_top, layers.addressee_height) != (self.tops[part], height):
                 raise AssertionError("a letter's layers were laid out differently from its own")
             self._keep(key, layers)
@@ -161,3 +164,9 @@ class ComposingRenderer:
             _, (_, heading) = self.shapes.popitem()  # (the newest: the oldest may be in use)
             heading.close()
         self.shapes[key] = (layers, Layers(layers.heading))
+
+
+def _neutral(letter: Letter, part: Letter) -> Letter:
+    """The letter as its shared layers are laid out: its A block (which gives the shape) and
+    nothing else of its own, so the layers' bytes do not depend on which letter made them."""
+    return dataclasses.replace(part, addressee=letter.addressee)
