@@ -25,6 +25,9 @@ class Layers:
         import pikepdf
 
         self.pdf = pikepdf.open(io.BytesIO(data))
+        # Each page as a form XObject, made once: making it again would add objects to this
+        # PDF, and what is copied from it into a letter would depend on what came before.
+        self.forms = [page.as_form_xobject() for page in self.pdf.pages]
 
     def __len__(self) -> int:
         return len(self.pdf.pages)
@@ -45,14 +48,14 @@ def compose(below: bytes, heading: Layers, own: Layers, first: int, title: str) 
 
     with pikepdf.open(io.BytesIO(below)) as pdf:
         pages = pdf.pages
-        whole_page = pikepdf.Rectangle(*pages[0].mediabox)
         # Drawn first is read first: the heading, then the A block, then the body.
-        pages[0].add_underlay(own.pdf.pages[first], whole_page)
-        pages[0].add_underlay(heading.pdf.pages[0], whole_page)
+        # Pages may share one resource dictionary: each layer has a name of its own.
+        _draw_first(pages[0], pdf.copy_foreign(own.forms[first]), "/OficiosPrimera")
+        _draw_first(pages[0], pdf.copy_foreign(heading.forms[0]), "/OficiosMembrete")
         if len(pages) > 1:
-            later = pdf.copy_foreign(own.pdf.pages[first + 1].as_form_xobject())
+            later = pdf.copy_foreign(own.forms[first + 1])
             for page in pages[1:]:
-                page.add_underlay(later, whole_page)
+                _draw_first(page, later, "/OficiosSiguiente")
         pdf.docinfo["/Title"] = pikepdf.String(title)
         if "/Metadata" in pdf.Root:
             with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
@@ -60,6 +63,18 @@ def compose(below: bytes, heading: Layers, own: Layers, first: int, title: str) 
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()
+
+
+def _draw_first(page, form, name: str) -> None:
+    """Draws a form XObject of the page's size before the page's own content.
+
+    The resource gets a fixed name (pikepdf's add_underlay picks a random one, and the
+    letter's bytes would change from run to run).
+    """
+    import pikepdf
+
+    page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
+    page.contents_add(f"q {name} Do Q\n".encode(), prepend=True)
 
 
 # What each letter of a shape shares is everything but what its own layers draw: the A block,

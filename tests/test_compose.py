@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import shutil
+import sqlite3
 
 import pypdfium2
 import pytest
@@ -79,10 +80,10 @@ def test_a_composed_letter_reads_heading_then_a_block_then_body_with_the_code_on
              "PAULA QUINTANA MELÉNDEZ", "A :", "ILUSTRE MUNICIPALIDAD DE ÑUÑOA",
              seed.normalize(seed.body_sentences()[0])]
     positions = [text.find(seed.normalize(item)) for item in order]
-    assert -1 not in positions and positions == sorted(positions), list(zip(order, positions))
+    assert -1 not in positions and positions == sorted(positions), list(zip(order, positions, strict=True))
     assert seed.find_in_order("\n".join(pages), seed.body_sentences() + seed.distribution()) == []
-    code = result.batch and __import__("sqlite3").connect(result.register).execute(
-        "SELECT codigo FROM cartas WHERE clave='13120'").fetchone()[0]
+    with sqlite3.connect(result.register) as db:
+        code = db.execute("SELECT codigo FROM cartas WHERE clave='13120'").fetchone()[0]
     assert all(f"Código de verificación: {code}" in page for page in pages)
     assert "MIDEPLAN OF. N° 01-A/264 — Ñuñoa" in pages[1]
     assert reader.metadata.title == "MIDEPLAN OF. N° 01-A/264 — Ñuñoa"
