@@ -1,14 +1,16 @@
-"""Rendering a batch: chunks of recipients spread over worker processes.
+"""Rendering a batch: chunks of merged letters spread over worker processes.
 
-Each worker loads the template, fonts, CSS and the prepared DOCX once, then merges, renders
-and writes whole chunks of letters, so memory stays flat however long the roster is. The
-main process only hands out chunks and receives, in roster order, what was written.
+The main process merges every letter once (to validate the whole roster before anything is
+written) and sends the merged Letters; workers only render, write and hash. Each worker
+loads the template, fonts, CSS and the prepared DOCX once per run settings, so memory stays
+flat however long the roster is. The main process receives, in roster order, what was
+written. Any `concurrent.futures.Executor` can run the chunks: the local process pool made
+here, or one the caller keeps warm between batches (a web server).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import dataclasses
 import gc
 import hashlib
 import multiprocessing
@@ -18,14 +20,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from oficios.letter import Letter
 from oficios.output import OutputLayout, write_atomic
-from oficios.register import verification_code
-from oficios.roster import Recipient
 
-CHUNK = 8  # letters per task: small enough for smooth progress, large enough to be cheap
+CHUNK = 8  # letters per task when each is rendered whole: smooth progress, cheap tasks
+COMPOSED_CHUNK = 24  # composing shares each chunk's layout of headings: larger chunks pay
 IN_FLIGHT_PER_WORKER = 3  # tasks queued ahead per worker; bounds memory in the main process
 # Imported once by the fork server, so every worker starts with them already loaded.
-PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.merge"]
+PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.compose", "oficios.formats"]
 
 
 @dataclass(frozen=True)
@@ -45,82 +47,80 @@ class Written:
 
 
 @dataclass(frozen=True)
+class Item:
+    """A merged letter and what the register and nómina need of its roster row."""
+
+    letter: Letter
+    row: int
+    region: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
-    """What every worker needs to know, sent once when it starts."""
+    """What a worker needs to know about a run; sent with every chunk (it is small)."""
 
     template: Path
-    roster: Path
     formats: tuple[str, ...]
     layout: OutputLayout
     kind: str | None = None
-    oficio: str = ""
     pdfa: bool = False
-    qr: bool = False
+    compose: bool = False
 
 
 class Worker:
-    """One process's template, merger and renderers, loaded once and used for many letters."""
+    """One process's renderers for one run's settings, loaded once and used for many letters."""
 
     def __init__(self, settings: Settings) -> None:
-        from oficios.merge import Merger
+        from oficios import formats
         from oficios.template import OficioTemplate
 
         self.settings = settings
-        template = OficioTemplate(settings.template)
-        self.merger = Merger(template)
-        self.renderers = {fmt: _renderer(fmt, template, settings.pdfa)
-                          for fmt in settings.formats}
+        options = formats.Options(OficioTemplate(settings.template), pdfa=settings.pdfa,
+                                  compose=settings.compose)
+        self.formats = [formats.get(name) for name in settings.formats]
+        self.renderers = {fmt.name: fmt.renderer(options) for fmt in self.formats}
 
-    def run(self, recipients: Sequence[Recipient], version: int | None) -> list[Written]:
-        """Merges, renders and writes each recipient's letter in every format.
-
-        `version` is the issue's version in the register; None for unregistered letters.
-        """
-        done = []
-        for recipient in recipients:
-            code = "" if version is None else verification_code(
-                self.settings.oficio, version, recipient[self.merger.template.key_column])
-            letter = self.merger.merge(recipient, self.settings.roster, verification=code)
-            if self.settings.qr and code:
-                letter = dataclasses.replace(letter, qr=True)
-            if self.settings.kind is not None:  # a preview: marked as a draft on every page
-                letter = dataclasses.replace(letter, draft=True)
-            files = {}
-            for fmt, renderer in self.renderers.items():
-                data = renderer.render(letter)
-                path = write_atomic(self.settings.layout.path(letter, fmt, self.settings.kind), data)
-                files[fmt] = (path, hashlib.sha256(data).hexdigest(), len(data))
-            done.append(Written(letter.key, letter.recipient_name, recipient.row,
-                                recipient.values.get("region", ""), code, files, letter.number))
-        return done
+    def run(self, items: Sequence[Item]) -> list[Written]:
+        """Renders, writes and hashes each letter in every format."""
+        letters = [item.letter for item in items]
+        files: list[dict[str, tuple[Path, str, int]]] = [{} for _ in items]
+        for fmt in self.formats:
+            for letter, data, out in zip(letters, self.renderers[fmt.name].render_all(letters),
+                                         files, strict=True):
+                for step in fmt.steps:
+                    data = step(letter, data)
+                path = write_atomic(self.settings.layout.path(letter, fmt.name, self.settings.kind),
+                                    data)
+                out[fmt.name] = (path, hashlib.sha256(data).hexdigest(), len(data))
+        return [Written(item.letter.key, item.letter.recipient_name, item.row, item.region,
+                        item.letter.verification, out, item.letter.number)
+                for item, out in zip(items, files, strict=True)]
 
 
-def _renderer(fmt: str, template, pdfa: bool):
-    if fmt == "pdf":
-        from oficios.render_pdf import PdfRenderer
-
-        return PdfRenderer(template.folder, pdf_variant="pdf/a-2b" if pdfa else None,
-                           layout=template.layout_html, stylesheet=template.layout_css)
-    from oficios.render_docx import DocxRenderer
-
-    return DocxRenderer(styles=template.docx_styles)
+_workers: dict[Settings, Worker] = {}  # this process's renderers, by run
 
 
-_worker: Worker | None = None
+def _worker(settings: Settings) -> Worker:
+    if settings not in _workers:
+        _workers.clear()  # one run at a time per process: the last run's renderers go
+        _workers[settings] = Worker(settings)
+        # Fonts, styles and templates live as long as the run: keep the collector off them.
+        gc.freeze()
+    return _workers[settings]
 
 
-def _start_worker(settings: Settings) -> None:
-    global _worker
+def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group; only the main process decides what to do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker = Worker(settings)
-    # Fonts, styles and templates live as long as the process: keep the collector off them.
-    gc.freeze()
 
 
-def _run_chunk(recipients: Sequence[Recipient], version: int | None) -> list[Written]:
-    assert _worker is not None
-    return _worker.run(recipients, version)
+def _warm(settings: Settings) -> None:
+    """Loads a worker's renderers ahead of its first chunk."""
+    _worker(settings)
+
+
+def _run_chunk(settings: Settings, items: Sequence[Item]) -> list[Written]:
+    return _worker(settings).run(items)
 
 
 def default_workers() -> int:
@@ -131,38 +131,57 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _noop() -> None:
-    """A task that makes the pool start a worker (and load its renderers) ahead of time."""
+def process_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A pool of worker processes for batches, which a caller may keep and pass to many
+    `WorkerPool`s (and so to `pipeline.generate(..., executor=...)`); the caller shuts it down.
+    """
+    from oficios.errors import OficiosError
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker process is importing the caller's script, which starts a batch again.
+        raise OficiosError(
+            "oficios was asked to start a batch while one of its worker processes was starting",
+            hint="a script that calls oficios.generate must do it under "
+                 "`if __name__ == \"__main__\":` (worker processes import the script)")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
 
 
 class WorkerPool:
-    """The processes that render a batch; in-process when one worker is enough.
+    """The processes that render one batch; in-process when one worker is enough.
 
-    Entering starts the workers, which load their renderers while the caller validates
-    the roster; `render` then hands them the recipients.
+    Entering starts the workers (or uses the `executor` given, which is left running), and
+    they load their renderers while the caller validates the roster; `render` then hands
+    them the letters.
     """
 
-    def __init__(self, settings: Settings, workers: int, letters: int) -> None:
+    def __init__(self, settings: Settings, workers: int, letters: int,
+                 executor: cf.Executor | None = None) -> None:
         self.settings = settings
+        self.chunk = COMPOSED_CHUNK if settings.compose else CHUNK
         self.workers = max(1, min(workers, -(-letters // CHUNK)))
-        self._pool: cf.ProcessPoolExecutor | None = None
+        self._own = executor is None
+        self._pool: cf.Executor | None = executor
 
     def __enter__(self) -> WorkerPool:
-        if self.workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(PRELOAD)
-            self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=context,
-                                                initializer=_start_worker,
-                                                initargs=(self.settings,))
+        if self._pool is None and self.workers > 1:
+            self._pool = process_pool(self.workers)
+        if self._pool is not None:
             for _ in range(self.workers):
-                self._pool.submit(_noop)
+                self._pool.submit(_warm, self.settings)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        if self._pool is not None:
+        if self._pool is not None and self._own:
             # Interrupted or failed: drop what has not started, let running chunks finish
             # their current files (each is written atomically), and stop the workers.
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def use(self, settings: Settings) -> None:
+        """Renders with these settings from now on (decided once the letters are merged)."""
+        self.settings = settings
+        self.chunk = COMPOSED_CHUNK if settings.compose else CHUNK
 
     def submit(self, function: Callable, *args) -> cf.Future:
         """Runs a module-level function in a worker (here, without a pool); its Future."""
@@ -172,29 +191,32 @@ class WorkerPool:
         future.set_result(function(*args))
         return future
 
-    def render(self, recipients: Sequence[Recipient], version: int | None = None,
+    def render(self, items: Sequence[Item],
                on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
-        """Each recipient's written letter, in roster order; `on_done(n)` hears of progress.
-
-        `version` is the issue's version in the register (None: letters get no code).
-        """
-        chunks = [recipients[i:i + CHUNK] for i in range(0, len(recipients), CHUNK)]
+        """Each letter as written, in roster order; `on_done(n)` hears of progress."""
+        size = self.chunk
+        if self._pool is not None and not self.settings.compose:
+            # Every worker gets work, even in a short batch. Not when composing: a letter's
+            # own layer shares its fonts with its chunk, and its bytes must not depend on
+            # the number of workers.
+            size = max(1, min(size, -(-len(items) // self.workers)))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
         if self._pool is None:
-            yield from _in_process(self.settings, chunks, version, on_done)
+            yield from _in_process(self.settings, chunks, on_done)
         else:
-            yield from _in_pool(self._pool, self.workers, chunks, version, on_done)
+            yield from _in_pool(self._pool, self.settings, self.workers, chunks, on_done)
 
 
-def _in_process(settings: Settings, chunks: list, version, on_done) -> Iterator[Written]:
+def _in_process(settings: Settings, chunks: list, on_done) -> Iterator[Written]:
     worker = Worker(settings)
     for chunk in chunks:
-        written = worker.run(chunk, version)
+        written = worker.run(chunk)
         if on_done:
             on_done(len(written))
         yield from written
 
 
-def _in_pool(pool: cf.ProcessPoolExecutor, workers: int, chunks: list, version,
+def _in_pool(pool: cf.Executor, settings: Settings, workers: int, chunks: list,
              on_done) -> Iterator[Written]:
     pending: dict[cf.Future, int] = {}
     finished: dict[int, list[Written]] = {}
@@ -202,7 +224,8 @@ def _in_pool(pool: cf.ProcessPoolExecutor, workers: int, chunks: list, version,
     try:
         while next_to_yield < len(chunks):
             while next_to_submit < len(chunks) and len(pending) < workers * IN_FLIGHT_PER_WORKER:
-                pending[pool.submit(_run_chunk, chunks[next_to_submit], version)] = next_to_submit
+                future = pool.submit(_run_chunk, settings, chunks[next_to_submit])
+                pending[future] = next_to_submit
                 next_to_submit += 1
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for future in done:

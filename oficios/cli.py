@@ -139,11 +139,13 @@ def cli() -> None:
 @click.option("--reason", default="", help="Why it is re-issued (required with --reissue).")
 @click.option("--pdfa", is_flag=True, help="Write each letter's PDF as PDF/A-2b too.")
 @click.option("--qr", is_flag=True, help="Add a QR code of the verification code to each letter.")
+@click.option("--exact", is_flag=True,
+              help="Render every PDF whole instead of composing it from shared layouts.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @reports_errors
 def generate(template: Path, roster: Path, output: Path, only, formats, column_map, sheet,
              workers, register_path: Path | None, reissue: bool, reason: str, pdfa: bool,
-             qr: bool, quiet: bool) -> None:
+             qr: bool, exact: bool, quiet: bool) -> None:
     """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
@@ -152,7 +154,7 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
     job = Job(template=template, roster=roster, output=output, formats=formats, only=only,
               workers=workers, register=register_path, reissue=reissue, reason=reason,
               pdfa=pdfa, qr=qr, command=shlex.join(["oficios", *sys.argv[1:]]),
-              column_map=column_map, sheet=sheet)
+              column_map=column_map, sheet=sheet, exact=exact)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)

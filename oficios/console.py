@@ -78,6 +78,16 @@ def summary(result: Result, quiet: bool) -> None:
     console = _console()
     console.print(f"{result.letters} letters ({counts}) in {result.seconds:.1f} s "
                   f"-> {result.folder}", soft_wrap=True)
+    how = result.composition
+    if how is not None and how.compose:
+        console.print(f"PDFs composed: each letter's heading and margins over the layout of its "
+                      f"shape, shared by letters with the same body ({how.shared} body)"
+                      if how.shared == 1 else
+                      f"PDFs composed: each letter's heading and margins over the layout of its "
+                      f"shape, shared by letters with the same body ({how.shared} bodies)",
+                      soft_wrap=True)
+    elif how is not None and result.letters > 1:
+        console.print(f"PDFs rendered whole, one by one: {how.reason}", soft_wrap=True)
     if result.combined:
         console.print(f"all letters and the nómina in one PDF/A, for printing and the archive: "
                       f"{result.combined}", soft_wrap=True)

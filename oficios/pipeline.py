@@ -45,6 +45,7 @@ class Job:
     pdfa: bool = False
     qr: bool = False
     command: str = "oficios generate"
+    exact: bool = False  # render every PDF whole instead of composing it from shared layers
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
     sheet: str | None = None  # the workbook's sheet to read; None: the first
@@ -82,6 +83,7 @@ class Result:
     seconds: float = 0.0
     batch: object | None = None  # register.Batch; None when nothing was registered
     register: Path | None = None
+    composition: object | None = None  # compose.Plan: how the PDFs were made; None without PDFs
 
 
 class Progress(Protocol):
@@ -127,15 +129,20 @@ def letters(job: Job) -> list[Letter]:
     return merge_all(template, roster)
 
 
-def generate(job: Job, progress: Progress | None = None, kind: str | None = None) -> Result:
+def generate(job: Job, progress: Progress | None = None, kind: str | None = None,
+             executor=None) -> Result:
     """Runs the whole job: validate everything, register the batch, render and write every
     file, then the archive copy, nómina, manifest and distribution copies.
 
     `progress` (None for no report) hears how far the batch is; `kind` writes into a
     sub-folder of that name and registers nothing (the preview uses it). Rendering uses
-    worker processes: a script calling this must guard its entry point with
-    `if __name__ == "__main__":`, as multiprocessing requires.
+    worker processes: `executor` (a `concurrent.futures.Executor`, e.g. from
+    `batch.process_pool`) runs them on a pool the caller keeps; None starts one for this job.
+    A script calling this without an executor must guard its entry point with
+    `if __name__ == "__main__":`, as multiprocessing requires (it is told so otherwise).
     """
+    import dataclasses
+
     from oficios.batch import Settings, WorkerPool, default_workers
     from oficios.output import exclusive_folder, make_folder
 
@@ -144,8 +151,9 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     started = time.perf_counter()
     template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
-    settings = Settings(template.folder, roster.path, job.formats, layout, kind,
-                        oficio=template.text("oficio", "numero"), pdfa=job.pdfa, qr=job.qr)
+    # Workers start loading their renderers now, composing unless it is clear they will not.
+    settings = Settings(template.folder, job.formats, layout, kind, pdfa=job.pdfa,
+                        compose=not (job.exact or job.qr or kind) and len(roster) > 1)
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
@@ -156,8 +164,8 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             # stopped (they finish the chunk in hand), before the register closes.
             stack.push(lambda failure, *_: register.remove_unrecorded(layout, failure))
         pool = stack.enter_context(WorkerPool(settings, job.workers or default_workers(),
-                                              len(roster)))
-        validate_all(template, roster)  # while the workers start; nothing is written before
+                                              len(roster), executor))
+        merged = merge_all(template, roster)  # while the workers start; nothing is written before
         make_folder(layout.folder)
         if kind is None:  # a preview writes only into its own sub-folder
             stack.enter_context(exclusive_folder(layout.folder, job.command))
@@ -165,14 +173,25 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         if register:
             register.supersede(batch, [r[template.key_column] for r in roster.recipients],
                                layout, archiving)
-            roster = register.number(template, roster, batch)
+            if template.numbering is not None:
+                # The letters print the numbers the register reserved: merge them again.
+                roster = register.number(template, roster, batch)
+                merged = merge_all(template, roster)
+        items = _items(job, template, roster, merged, batch, draft=kind is not None)
+        del merged
+        if "pdf" in job.formats:
+            from oficios.compose import plan
+
+            # A preview is one draft letter: rendered whole, as the letter it stands for.
+            result.composition = plan([item.letter for item in items], template,
+                                      exact=job.exact or kind is not None)
+            pool.use(dataclasses.replace(settings, compose=result.composition.compose))
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
         written, nomina = [], _Nomina(template, batch, pool, len(roster))
         with _combined(layout, template, archiving) as combined:
-            for item in pool.render(roster.recipients, batch.version if batch else None,
-                                    progress.advance if progress else None):
+            for item in pool.render(items, progress.advance if progress else None):
                 written.append(item)
                 for fmt, (path, sha256, _size) in item.files.items():
                     result.files[fmt].append(path)
@@ -198,6 +217,29 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             _write_records(template, layout, register.db, batch, archiving)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _items(job: Job, template: OficioTemplate, roster: Roster, merged: list[Letter], batch,
+           draft: bool = False) -> list:
+    """The merged letters as the workers get them: with their verification codes, and one
+    shared copy of each distinct body (a batch's letters usually have one). `draft` marks
+    them as previews (BORRADOR on every page, no code)."""
+    import dataclasses
+
+    from oficios.batch import Item
+    from oficios.register import verification_code
+
+    oficio = template.text("oficio", "numero")
+    bodies: dict = {}
+    items = []
+    for recipient, letter in zip(roster.recipients, merged, strict=True):
+        code = verification_code(oficio, batch.version, letter.key) if batch else ""
+        letter = dataclasses.replace(
+            letter, verification=code, qr=job.qr and bool(code), draft=draft,
+            body=bodies.setdefault(letter.body, letter.body),
+            closing=bodies.setdefault(letter.closing, letter.closing))
+        items.append(Item(letter, recipient.row, recipient.values.get("region", "")))
+    return items
 
 
 class _Recorder:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import TemplateError
@@ -96,6 +97,8 @@ class PdfRenderer:
                                    trim_blocks=False)
         env.globals["qr_svg"] = _qr_svg
         self.layout = env.get_template(layout.name if layout else LAYOUT)
+        self.env = env
+        self._layers: dict[str, object] = {}  # composition stylesheets, loaded when first used
 
     def html(self, letter: Letter) -> str:
         """The letter as the HTML document WeasyPrint lays out."""
@@ -124,6 +127,81 @@ class PdfRenderer:
     def render(self, letter: Letter) -> bytes:
         """The PDF file of one letter."""
         return self.document(letter).write_pdf(pdf_variant=self.pdf_variant)
+
+    # Composition (see compose.py): a letter's page is drawn from layers, each the letter's
+    # layout with a stylesheet added that hides what the other layers draw, so everything
+    # lands where the whole letter has it: the heading (shared), the letter's own A block and
+    # margins, then the body and foot (shared by the letters of the same shape).
+
+    def shared_layers(self, letter: Letter) -> SharedLayers:
+        """The layers that the letters sharing this one's shape draw alike, and its shape."""
+        document = self._lay_out(self.html(letter), "oficio-compartido.css")
+        root = document.pages[0]._page_box.children[0]
+        addressee = _boxes_of(document.pages[0], "parte")[-1]
+        below = document.write_pdf(pdf_variant=self.pdf_variant)
+        heading = self._lay_out(self.html(letter), "oficio-membrete.css").write_pdf()
+        return SharedLayers(heading, below, len(document.pages),
+                            addressee.position_y - root.content_box_y(), addressee.margin_height())
+
+    def own_layers(self, letters: Sequence[Letter], tops: Sequence[float]) -> tuple[bytes, list[float]]:
+        """Two pages per letter (see assets/oficio-capas.html.j2) with its A block `tops[i]`
+        below the top of the page's content, and the height of each A block as laid out."""
+        html = self.env.get_template("oficio-capas.html.j2").render(letters=letters, tops=tops)
+        document = self._lay_out(html, "oficio-capas.css")
+        if len(document.pages) != 2 * len(letters):
+            raise LayoutError("a letter's A block does not fit on its first page")
+        heights = []
+        for page in document.pages[::2]:
+            boxes = _boxes_of(page, "parte")
+            if len(boxes) != 1:
+                raise LayoutError("a letter's A block does not fit on its first page")
+            heights.append(boxes[0].margin_height())
+        return document.write_pdf(), heights
+
+    def _lay_out(self, html: str, layer: str):
+        from weasyprint import CSS, HTML
+        from weasyprint.urls import FatalURLFetchingError
+
+        if layer not in self._layers:
+            self._layers[layer] = CSS(filename=str(ASSETS / layer), font_config=self.font_config,
+                                      url_fetcher=self.fetcher)
+        document = HTML(string=html, base_url=str(self.template_folder), url_fetcher=self.fetcher)
+        try:
+            return document.render(stylesheets=[*self.css, self._layers[layer]],
+                                   font_config=self.font_config)
+        except FatalURLFetchingError as exc:
+            raise TemplateError(f"{exc.__cause__ or exc}", file=self.template_folder,
+                                hint="reference only files inside the template folder") from None
+
+
+class LayoutError(Exception):
+    """A letter cannot be composed from layers; the caller renders it whole instead."""
+
+
+@dataclass(frozen=True)
+class SharedLayers:
+    """What the letters of one shape share: the heading's layer (one page), the layer below
+    (the body and foot, every page), its page count, and where the A block starts (from the
+    top of the page's content) and how tall it is, in CSS pixels."""
+
+    heading: bytes
+    below: bytes
+    pages: int
+    addressee_top: float
+    addressee_height: float
+
+
+def _boxes_of(page, css_class: str) -> list:
+    """The boxes of the elements with this class on a laid-out page, in document order."""
+    found, stack = [], [page._page_box]
+    while stack:
+        box = stack.pop()
+        element = getattr(box, "element", None)
+        if element is not None and element.get("class") == css_class and box.element_tag in ("p", "div"):
+            found.append(box)
+            continue
+        stack.extend(reversed(getattr(box, "children", ())))
+    return found
 
 
 def render_nomina(context: dict) -> bytes:

@@ -1,0 +1,187 @@
+"""Composing a letter's PDF from layers: a shared layer, and its own pages laid under it.
+
+The only module that imports pikepdf. The shared layer is a PDF of everything the letters of
+one shape have in common, laid out once (see render_pdf.PdfRenderer.shared_layer); each
+letter's own layer pages (its heading and A block on the first page, its running head and
+verification code on later pages) become form XObjects drawn first on the matching pages, so
+a reader extracting the text meets the heading and the A block before the body, as in a
+letter rendered whole. Nothing is scaled or moved: layer pages have the letter's page size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from oficios.letter import Letter
+
+
+class Layers:
+    """A PDF whose pages are layers to draw under other pages, opened once."""
+
+    def __init__(self, data: bytes) -> None:
+        import pikepdf
+
+        self.pdf = pikepdf.open(io.BytesIO(data))
+        # Each page as a form XObject, made once: making it again would add objects to this
+        # PDF, and what is copied from it into a letter would depend on what came before.
+        self.forms = [page.as_form_xobject() for page in self.pdf.pages]
+
+    def __len__(self) -> int:
+        return len(self.pdf.pages)
+
+    def close(self) -> None:
+        self.pdf.close()
+
+
+def compose(below: bytes, heading: Layers, own: Layers, first: int, title: str) -> bytes:
+    """The letter: the pages of `below`, with the heading (page 0 of `heading`) and the
+    letter's own first page (page `first` of `own`) drawn first on its first page, and its
+    own later page (page `first + 1`) drawn first on every other page.
+
+    `title` replaces the shared layer's title in the document information and, for PDF/A,
+    in the XMP metadata, which must agree. Output bytes depend only on the inputs.
+    """
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(below)) as pdf:
+        pages = pdf.pages
+        # Drawn first is read first: the heading, then the A block, then the body.
+        # Pages may share one resource dictionary: each layer has a name of its own.
+        _draw_first(pages[0], pdf.copy_foreign(own.forms[first]), "/OficiosPrimera")
+        _draw_first(pages[0], pdf.copy_foreign(heading.forms[0]), "/OficiosMembrete")
+        if len(pages) > 1:
+            later = pdf.copy_foreign(own.forms[first + 1])
+            for page in pages[1:]:
+                _draw_first(page, later, "/OficiosSiguiente")
+        pdf.docinfo["/Title"] = pikepdf.String(title)
+        if "/Metadata" in pdf.Root:
+            with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+                xmp["dc:title"] = title
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()
+
+
+def _draw_first(page, form, name: str) -> None:
+    """Draws a form XObject of the page's size before the page's own content.
+
+    The resource gets a fixed name (pikepdf's add_underlay picks a random one, and the
+    letter's bytes would change from run to run).
+    """
+    import pikepdf
+
+    page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(name))
+    page.contents_add(f"q {name} Do Q\n".encode(), prepend=True)
+
+
+# What each letter of a shape shares is everything but what its own layers draw: the A block,
+# the margins' texts (recipient, verification code) and the title that names the recipient.
+# Any other field, including one added to Letter later, counts as shared, so a letter that
+# differs there is never given another letter's layer.
+OWN_FIELDS = dict(key="", slug="", title="")
+# Template places drawn by the letter's own layers; a roster value used anywhere else makes
+# the shared part differ between recipients.
+OWN_PLACES = ("[a]",)
+
+
+def shared_part(letter: Letter) -> Letter:
+    """The letter without what its own layers draw: equal for letters that share a layer."""
+    from oficios.letter import Party
+
+    return dataclasses.replace(
+        letter, addressee=Party(letter.addressee.label, ()),
+        # Hidden, but whether they are empty moves the layout (an empty paragraph lets the
+        # heading's margin collapse through it).
+        recipient_name="x" if letter.recipient_name else "",
+        verification="x" if letter.verification else "", **OWN_FIELDS)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a batch's PDFs are made: composed from `shared` shared parts, or each whole.
+
+    `reason` says why letters are rendered whole ("" when composed).
+    """
+
+    compose: bool
+    shared: int
+    reason: str = ""
+
+
+def plan(letters: Sequence[Letter], template, *, exact: bool = False) -> Plan:
+    """Composes when letters share their body; otherwise (or with `exact`) renders each whole."""
+    if exact:
+        return Plan(False, 0, "--exact asks for every letter to be rendered whole")
+    if any(letter.qr for letter in letters):
+        return Plan(False, 0, "each letter's QR code is drawn in its foot")
+    shared = len({shared_part(letter) for letter in letters})
+    if len(letters) < 2 or shared * 4 > len(letters):
+        if len(letters) < 2:
+            return Plan(False, shared, "one letter has nothing to share")
+        used = sorted(name for name, places in template.required_variables().items()
+                      if any(not place.startswith(OWN_PLACES) for place in places))
+        named = f" (it uses {', '.join(used)})" if used else ""
+        return Plan(False, shared, f"the body differs between recipients{named}: "
+                                   f"{shared} different bodies for {len(letters)} letters")
+    return Plan(True, shared)
+
+
+class ComposingRenderer:
+    """Renders chunks of letters as composed PDFs; a render_pdf.PdfRenderer lays out the
+    layers. Shared layers are kept per shape (shared part and height of the A block), so a
+    letter whose A block wraps to another line gets shared layers of its own shape."""
+
+    KEEP = 32  # shapes kept per process; a batch has a handful
+
+    def __init__(self, pdf) -> None:
+        self.pdf = pdf
+        self.shapes: dict[tuple, tuple] = {}  # (shared part, A height) -> (SharedLayers, Layers)
+        self.tops: dict[Letter, float] = {}  # shared part -> where its A block starts
+
+    def render_all(self, letters: Sequence[Letter]) -> list[bytes]:
+        from oficios.render_pdf import LayoutError
+
+        parts = [shared_part(letter) for letter in letters]
+        for letter, part in zip(letters, parts, strict=True):
+            if part not in self.tops:  # the first letter of a body: lay it out whole to learn
+                layers = self.pdf.shared_layers(_neutral(letter, part))
+                self.tops[part] = layers.addressee_top
+                self._keep((part, layers.addressee_height), layers)
+        try:
+            own, heights = self.pdf.own_layers(letters, [self.tops[part] for part in parts])
+        except LayoutError:  # an A block longer than a page: these letters are made whole
+            return [self.pdf.render(letter) for letter in letters]
+        own_layers = Layers(own)
+        try:
+            out = []
+            for index, (letter, part, height) in enumerate(zip(letters, parts, heights, strict=True)):
+                shared, heading = self._shape(letter, part, height)
+                out.append(compose(shared.below, heading, own_layers, 2 * index,
+                                   letter.title or letter.number))
+            return out
+        finally:
+            own_layers.close()
+
+    def _shape(self, letter: Letter, part: Letter, height: float) -> tuple:
+        key = (part, height)
+        if key not in self.shapes:
+            layers = self.pdf.shared_layers(_neutral(letter, part))
+            if (layers.addressee_top, layers.addressee_height) != (self.tops[part], height):
+                raise AssertionError("a letter's layers were laid out differently from its own")
+            self._keep(key, layers)
+        return self.shapes[key]
+
+    def _keep(self, key: tuple, layers) -> None:
+        if len(self.shapes) >= self.KEEP:
+            _, (_, heading) = self.shapes.popitem()  # (the newest: the oldest may be in use)
+            heading.close()
+        self.shapes[key] = (layers, Layers(layers.heading))
+
+
+def _neutral(letter: Letter, part: Letter) -> Letter:
+    """The letter as its shared layers are laid out: its A block (which gives the shape) and
+    nothing else of its own, so the layers' bytes do not depend on which letter made them."""
+    return dataclasses.replace(part, addressee=letter.addressee)
