@@ -1,10 +1,14 @@
-"""Times the default batch against the naive WeasyPrint loop, in one run, and prints figures.
+"""Times the default batch against the naive WeasyPrint loop and Typst, in one run.
 
-Run: `make bench` or `.venv/bin/python bench/batch.py [--letters N] [--skip-naive]`.
+Run: `make bench` or `.venv/bin/python bench/batch.py [--letters N] [--skip-naive]`
+(`pip install -e '.[bench]'` for Typst; without it that line is skipped).
 
-- default batch: `oficios generate` as users run it (every core, PDF + DOCX + combined PDF);
+- default batch: `oficios generate` as users run it (every core, PDF + DOCX + PDF/A archive
+  copy with nómina + register; PDFs composed from shared layouts);
 - naive baseline: one `HTML(...).write_pdf()` per letter in one process, with a new font
-  configuration and stylesheet each time (what a first WeasyPrint script does), PDF only.
+  configuration and stylesheet each time (what a first WeasyPrint script does), PDF only;
+- Typst: the same letter written in Typst (bench/typst/), one `compile` per letter with the
+  recipient's values as inputs, one process, PDF only: a yardstick, not part of oficios.
 
 Memory is the peak of the summed PSS of this process and all its descendants, sampled
 every 50 ms (PSS counts pages shared between processes once). `--letters N` repeats the
@@ -120,6 +124,26 @@ def naive(job: Job) -> tuple[float, int]:
     return time.perf_counter() - started, len(merged)
 
 
+def typst_loop(job: Job) -> tuple[float, int] | None:
+    """The Typst yardstick: one compile per letter, one process. None without `typst`."""
+    try:
+        import typst
+    except ImportError:
+        return None
+    merged = letters(job)
+    folder = ROOT / "bench" / "typst"
+    compiler = typst.Compiler(str(folder / "oficio.typ"), root=str(folder),
+                              font_paths=[str(ROOT / "oficios" / "assets" / "fonts")],
+                              ignore_system_fonts=True)
+    out = Path(tempfile.mkdtemp(dir=job.output))
+    started = time.perf_counter()
+    for number, letter in enumerate(merged):
+        inputs = {"numero": letter.number, "destinatario": letter.recipient_name,
+                  "codigo": f"TYPS-T{number:04d}-XX", "a": "\n".join(letter.addressee.lines)}
+        (out / f"{letter.key}.pdf").write_bytes(compiler.compile(format="pdf", sys_inputs=inputs))
+    return time.perf_counter() - started, len(merged)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=0, help="repeat the roster to N rows")
@@ -136,10 +160,12 @@ def main() -> None:
             result = generate(job)
         n = result.letters
         files = sum(1 for p in result.folder.rglob("*") if p.is_file())
+        combined = result.combined.stat().st_size / 1e6 if result.combined else 0
         print(f"default batch    : {n} letters, {files} files (PDF, DOCX, PDF/A archive copy "
               f"with nómina, manifest, register): "
               f"{result.seconds:6.1f} s wall, {1000 * result.seconds / n:5.1f} ms/letter, "
-              f"peak memory {memory.peak_mb:4.0f} MB (all processes)")
+              f"peak memory {memory.peak_mb:4.0f} MB (all processes); archive copy "
+              f"{combined:.2f} MB; PDFs {'composed' if result.composition.compose else 'whole'}")
         if args.skip_naive:
             return
         with PeakMemory() as memory:
@@ -147,8 +173,14 @@ def main() -> None:
         print(f"naive WeasyPrint : {n} letters, PDF only, one process: "
               f"{seconds:6.1f} s wall, {1000 * seconds / n:5.1f} ms/letter, "
               f"peak memory {memory.peak_mb:4.0f} MB")
+        typst = typst_loop(job)
+        if typst:
+            print(f"Typst (yardstick): {typst[1]} letters, PDF only, one process: "
+                  f"{typst[0]:6.1f} s wall, {1000 * typst[0] / typst[1]:5.1f} ms/letter")
         print(f"ratio            : default batch is {seconds / result.seconds:.2f}x faster than "
-              f"the naive loop, while also writing the DOCX, the archive copy and the register")
+              f"the naive loop, while also writing the DOCX, the archive copy and the register"
+              + (f"; it takes {result.seconds / typst[0]:.2f}x the time of Typst's PDFs"
+                 if typst else ""))
 
 
 if __name__ == "__main__":

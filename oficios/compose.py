@@ -118,7 +118,8 @@ def plan(letters: Sequence[Letter], template, *, exact: bool = False) -> Plan:
     if any(letter.qr for letter in letters):
         return Plan(False, 0, "each letter's QR code is drawn in its foot")
     shared = len({shared_part(letter) for letter in letters})
-    if len(letters) < 2 or shared * 4 > len(letters):
+    # Each shared part is laid out whole once per worker: worth it when shared by several.
+    if len(letters) < 2 or (shared > 1 and shared * 4 > len(letters)):
         if len(letters) < 2:
             return Plan(False, shared, "one letter has nothing to share")
         used = sorted(name for name, places in template.required_variables().items()
