@@ -55,6 +55,7 @@ class Settings:
     oficio: str = ""
     pdfa: bool = False
     qr: bool = False
+    signer: object | None = None  # sign.SignerSpec: each worker loads the key once; None: unsigned
 
 
 class Worker:
@@ -69,6 +70,7 @@ class Worker:
         self.merger = Merger(template)
         self.renderers = {fmt: _renderer(fmt, template, settings.pdfa)
                           for fmt in settings.formats}
+        self.signer = settings.signer.load() if settings.signer is not None else None
 
     def run(self, recipients: Sequence[Recipient], version: int | None) -> list[Written]:
         """Merges, renders and writes each recipient's letter in every format.
@@ -85,6 +87,8 @@ class Worker:
             files = {}
             for fmt, renderer in self.renderers.items():
                 data = renderer.render(letter)
+                if fmt == "pdf" and self.signer is not None:  # hashed and written signed
+                    data = self.signer.sign(data, letter.firma)
                 path = write_atomic(self.settings.layout.path(letter, fmt, self.settings.kind), data)
                 files[fmt] = (path, hashlib.sha256(data).hexdigest(), len(data))
             done.append(Written(letter.key, letter.recipient_name, recipient.row,

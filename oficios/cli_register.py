@@ -119,12 +119,22 @@ def export(output: Path | None, register_path: Path) -> None:
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @register_option
-def verify(file: Path, register_path: Path) -> None:
+@click.option("--trust", "trust_roots", multiple=True, type=click.Path(path_type=Path),
+              metavar="ROOT.pem", help="Also check the PDF's electronic signatures against this "
+                                       "root certificate (repeatable).")
+def verify(file: Path, register_path: Path, trust_roots: tuple[Path, ...] = ()) -> None:
     """Say whether FILE (PDF or DOCX) is a letter the register issued, unchanged."""
     from oficios.verify import VERIFIED, describe
     from oficios.verify import verify as check_file
 
     verdict = check_file(file, register_path)
     click.echo(describe(verdict))
-    if verdict.status != VERIFIED:
+    signed_ok = True
+    if trust_roots:
+        from oficios.sign import check_signatures, describe_signatures
+
+        report = check_signatures(file, list(trust_roots))
+        click.echo("\n".join(describe_signatures(report)))
+        signed_ok = report.ok
+    if verdict.status != VERIFIED or not signed_ok:
         raise SystemExit(1)

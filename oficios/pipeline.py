@@ -50,6 +50,8 @@ class Job:
     command: str = "oficios generate"
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
+    # sign.SignerSpec: sign every letter PDF and the archive copy; None: unsigned.
+    signer: object | None = None
 
     def register_path(self) -> Path:
         """Where the register is: the given file, or one in the output root."""
@@ -129,8 +131,10 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     started = time.perf_counter()
     template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
+    signing, signer = _signer(job, template)  # the key is checked before anything is written
     settings = Settings(template.folder, roster.path, job.formats, layout, kind,
-                        oficio=template.text("oficio", "numero"), pdfa=job.pdfa, qr=job.qr)
+                        oficio=template.text("oficio", "numero"), pdfa=job.pdfa, qr=job.qr,
+                        signer=signing)
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
@@ -164,9 +168,23 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             result.register = register.path
     if archiving:
         result.combined = layout.combined_pdf
+        if signer is not None:  # before its hash goes into the manifest and its copies
+            signer.sign_file(layout.combined_pdf)
         _write_records(template, layout, batch, written)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _signer(job: Job, template: OficioTemplate):
+    """The signer description with the template's appearance, and the key loaded here."""
+    if job.signer is None or "pdf" not in job.formats:
+        return None, None
+    import dataclasses
+
+    from oficios.sign import Appearance
+
+    spec = dataclasses.replace(job.signer, appearance=Appearance.from_template(template))
+    return spec, spec.load()
 
 
 class _Recorder:
