@@ -131,7 +131,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     started = time.perf_counter()
     template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
-    signing, signer = _signer(job, template)  # the key is checked before anything is written
+    signing = _signer(job, template)  # the key is checked before anything is written
     settings = Settings(template.folder, roster.path, job.formats, layout, kind,
                         oficio=template.text("oficio", "numero"), pdfa=job.pdfa, qr=job.qr,
                         signer=signing)
@@ -168,23 +168,26 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             result.register = register.path
     if archiving:
         result.combined = layout.combined_pdf
-        if signer is not None:  # before its hash goes into the manifest and its copies
-            signer.sign_file(layout.combined_pdf)
+        if signing is not None:  # before its hash goes into the manifest and its copies
+            with signing.load() as signer:
+                signer.sign_file(layout.combined_pdf)
         _write_records(template, layout, batch, written)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _signer(job: Job, template: OficioTemplate):
-    """The signer description with the template's appearance, and the key loaded here."""
+    """The signer description with the template's appearance, its key checked (opened and
+    closed again: each worker opens its own); None when nothing is to be signed."""
     if job.signer is None or "pdf" not in job.formats:
-        return None, None
+        return None
     import dataclasses
 
     from oficios.sign import Appearance
 
     spec = dataclasses.replace(job.signer, appearance=Appearance.from_template(template))
-    return spec, spec.load()
+    spec.load().close()
+    return spec
 
 
 class _Recorder:

@@ -94,7 +94,11 @@ class SignerSpec:
             signer, cert, source = _load_pkcs12(self.pkcs12, self.secret)
         else:
             signer, cert, source = _load_pkcs11(self)
-        _check_certificate(cert, source, now or dt.datetime.now(dt.timezone.utc))
+        try:
+            _check_certificate(cert, source, now or dt.datetime.now(dt.timezone.utc))
+        except SigningError:
+            _close(signer)
+            raise
         return LetterSigner(self, signer, _common_name(cert))
 
 
@@ -139,9 +143,16 @@ def _load_pkcs11(spec: SignerSpec):
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
+    criteria = TokenCriteria(label=spec.pkcs11_token)
     try:
-        session = open_pkcs11_session(module, token_criteria=TokenCriteria(label=spec.pkcs11_token),
-                                      user_pin=spec.secret or None)
+        try:
+            session = open_pkcs11_session(module, token_criteria=criteria,
+                                          user_pin=spec.secret or None)
+        except Exception as exc:
+            if type(exc).__name__ != "UserAlreadyLoggedIn":
+                raise
+            # PKCS#11 logs in per process: another session of ours already did.
+            session = open_pkcs11_session(module, token_criteria=criteria)
     except Exception as exc:  # python-pkcs11 raises one class per PKCS#11 return code
         name = type(exc).__name__
         if "Pin" in name:
@@ -156,11 +167,18 @@ def _load_pkcs11(spec: SignerSpec):
     try:
         cert = signer.signing_cert  # pulls the certificate and finds the private key
     except Exception:
+        session.close()
         raise SigningError(f"el {source} no tiene una clave de firma con la etiqueta '{key}' "
                            "(con su certificado)",
                            hint="revise --pkcs11-key; `pkcs11-tool -O` lista lo que el token "
                                 "contiene") from None
     return signer, x509.load_der_x509_certificate(cert.dump()), source
+
+
+def _close(signer) -> None:
+    session = getattr(signer, "pkcs11_session", None)
+    if session is not None:
+        session.close()
 
 
 def _check_certificate(cert, source: str, now: dt.datetime) -> None:
@@ -205,6 +223,16 @@ class LetterSigner:
             from pyhanko.sign.timestamps import HTTPTimeStamper
 
             self.timestamper = HTTPTimeStamper(spec.tsa_url)
+
+    def close(self) -> None:
+        """Logs out of the token (nothing to do for a PKCS#12 key)."""
+        _close(self.signer)
+
+    def __enter__(self) -> LetterSigner:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def sign(self, data: bytes, firma: tuple[str, ...] | list[str] = ()) -> bytes:
         """The letter's PDF signed; `firma` is its signature block (name, cargo...).
@@ -293,21 +321,18 @@ def _horizontal_extent(page) -> tuple[float, float]:
     return float(box[0]), float(box[2])
 
 
-def _font() -> Path:
-    """The letter font for signature texts, at 1000 units per em, made once per machine.
+_font_bytes: bytes | None = None
+
+
+def _font() -> bytes:
+    """The letter font for signature texts at 1000 units per em, made once per process.
 
     pyHanko 0.38 writes glyph widths in font units as if every font had 1000 units per em;
     Liberation Sans has 2048, so its text came out spread to twice its width. A copy cut to
-    the Latin scripts and scaled to 1000 units (0.4 s) is kept in the temporary folder.
+    the Latin scripts and scaled to 1000 units takes 0.4 s and stays in memory.
     """
-    import hashlib
-    import tempfile
-
-    from oficios.output import write_atomic
-
-    digest = hashlib.sha256(FONT.read_bytes()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"oficios-firma-{digest}.ttf"
-    if not path.is_file():
+    global _font_bytes
+    if _font_bytes is None:
         from fontTools import subset
         from fontTools.ttLib import TTFont
         from fontTools.ttLib.scaleUpem import scale_upem
@@ -321,20 +346,35 @@ def _font() -> Path:
         scale_upem(font, 1000)
         buffer = io.BytesIO()
         font.save(buffer)
-        write_atomic(path, buffer.getvalue())
-    return path
+        font.close()
+        _font_bytes = buffer.getvalue()
+    return _font_bytes
+
+
+def _font_factory(font_size: int):
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
+
+    class InMemoryFont(GlyphAccumulatorFactory):
+        """pyHanko's factory opens the font file and never closes it; this reads bytes."""
+
+        def create_font_engine(self, writer, obj_stream=None):
+            if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
+                obj_stream = writer.prepare_object_stream()
+            return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(_font()),
+                                    font_size=self.font_size, obj_stream=obj_stream)
+
+    return InMemoryFont(font_file=str(FONT), font_size=font_size)
 
 
 def _style(font_size: int):
     import logging
 
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
     from pyhanko.pdf_utils.text import TextBoxStyle
 
     # fontTools reports each table it drops when pyHanko subsets the font; none matters here.
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
-    text = TextBoxStyle(font=GlyphAccumulatorFactory(str(_font()), font_size=font_size),
+    text = TextBoxStyle(font=_font_factory(font_size),
                         font_size=font_size, leading=font_size + 2)
     centred = SimpleBoxLayoutRule(x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MID,
                                   margins=Margins(4, 4, 4, 4))

@@ -8,8 +8,12 @@ function's arguments, so each bad-input test names what it changes.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import functools
+import os
 import shutil
+import tempfile
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +116,7 @@ def make_token(folder: Path, pki: Pki | None, label: str = "oficios",
                key_label: str = "firma") -> Path:
     """A SoftHSM2 token in `folder` holding `pki`'s signer key and certificates (none if
     `pki` is None); returns the SOFTHSM2_CONF file to point the environment at."""
-    tokens = folder / "tokens"
+    tokens = folder / "tokens"  # several tokens may share the folder
     tokens.mkdir(parents=True, exist_ok=True)
     conf = folder / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
@@ -130,3 +134,20 @@ def make_token(folder: Path, pki: Pki | None, label: str = "oficios",
                             "--id", ident, "--label", name], env=env, check=True,
                            capture_output=True)
     return conf
+
+
+@functools.cache
+def shared() -> tuple[Pki, Path]:
+    """One PKI and one SoftHSM2 setup for the whole test process: tokens 'oficios' (holding
+    the PKI's signer key as 'firma') and 'vacio' (empty).
+
+    SoftHSM2 reads SOFTHSM2_CONF once, when a process first loads it, and pyHanko keeps the
+    library loaded: every test in a process must use the same token folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="oficios-pki-"))
+    atexit.register(shutil.rmtree, folder, True)
+    ca = make_pki(folder / "pki")
+    conf = make_token(folder / "hsm", ca)
+    make_token(folder / "hsm", None, label="vacio")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    return ca, conf
