@@ -258,3 +258,74 @@ def test_the_template_chooses_the_appearance_and_unknown_keys_are_refused(tmp_pa
         appearance('[firma_electronica]\nmodo = "oculta"\n')
     with pytest.raises(TemplateError, match="unknown keys: color"):
         appearance('[firma_electronica]\ncolor = "azul"\n')
+
+
+@pytest.fixture
+def tsa_url():
+    """A timestamp authority over real HTTP on 127.0.0.1: pyHanko's DummyTimeStamper (a TSA
+    that signs every request with its own certificate) behind http.server."""
+    import datetime as dt
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys, tsp
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the dummy is RSA-only
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sello de Tiempo de Prueba")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .sign(key, hashes.SHA256()))
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())))
+    requests = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append(self.headers["Content-Type"])
+            answer = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tsa", requests
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_tsa_url_makes_the_signature_pades_b_t_with_a_timestamp(ca, letter_pdf, tmp_path, tsa_url):
+    url, requests = tsa_url
+    signed = p12_signer(ca, tsa_url=url).load().sign(letter_pdf, FIRMA)
+    # The authority was asked over HTTP (pyHanko asks twice: once to size the signature).
+    assert requests and set(requests) == {"application/timestamp-query"}
+    report = check_signatures(signed_file(tmp_path, signed), [ca.root])
+    (signature,) = report.signatures
+    assert signature.timestamped and signature.intact and signature.trusted
+    assert "(con sello de tiempo)" in "\n".join(describe_signatures(report))
+
+
+def test_a_tsa_that_does_not_answer_fails_the_signature_and_writes_nothing(ca, letter_pdf):
+    spec = p12_signer(ca, tsa_url="http://127.0.0.1:9/tsa")  # the discard port: refused
+    with pytest.raises(SigningError, match="la firma falló"):
+        spec.load().sign(letter_pdf, FIRMA)
