@@ -24,7 +24,7 @@ DEFAULT_LEYENDA = "Firmado electrónicamente"
 FONT = Path(__file__).resolve().parent / "assets" / "fonts" / "LiberationSans-Regular.ttf"
 # The visible box (points): it fills the blank the layout leaves above the signer's name.
 BOX_WIDTH, BOX_HEIGHT, BOX_GAP = 180.0, 46.0, 8.0
-LINE_HEIGHT = 14.0  # the printed line of an invisible signature, just above the name
+LINE_HEIGHT = 32.0  # the printed line of an invisible signature, just above the name
 
 
 @functools.cache
@@ -298,11 +298,11 @@ class LetterSigner:
                   "fecha": _now_text()}
         if where is None:
             return self._sign(writer, None, None, params)
-        page, x, top = where
-        box = (x - BOX_WIDTH / 2, top + BOX_GAP, x + BOX_WIDTH / 2, top + BOX_GAP + BOX_HEIGHT)
+        page, x, top, width = where
         if self.spec.appearance.modo == "visible":
+            box = (x - BOX_WIDTH / 2, top + BOX_GAP, x + BOX_WIDTH / 2, top + BOX_GAP + BOX_HEIGHT)
             return self._sign(writer, page, box, params)
-        _print_line(writer, page, box, params)
+        _print_line(writer, page, (x - width / 2, top, x + width / 2, top + LINE_HEIGHT), params)
         return self._sign(writer, None, None, params)
 
     def sign_file(self, path: Path) -> None:
@@ -340,8 +340,12 @@ def _now_text() -> str:
     return dt.datetime.now().astimezone().strftime("%d-%m-%Y %H:%M %Z")
 
 
-def _anchor(writer) -> tuple[int, float, float] | None:
-    """(page index, centre x, top y) of the signature block, None if the PDF has none."""
+def _anchor(writer) -> tuple[int, float, float, float] | None:
+    """(page index, centre x, top y, width) of the signature block, None if the PDF has none.
+
+    The layout's named destination gives the block's top left corner; the block is centred
+    on the page, so its width is what lies between that left edge and the same margin on
+    the right."""
     from pyhanko.pdf_utils import generic
 
     try:
@@ -362,7 +366,8 @@ def _anchor(writer) -> tuple[int, float, float] | None:
         ref, _resources = writer.find_page_for_modification(index)
         if ref.reference == page_ref.reference:
             left, right = _horizontal_extent(ref.get_object())
-            return index, (left + right) / 2, float(dest[3])
+            centre = (left + right) / 2
+            return index, centre, float(dest[3]), 2 * (centre - float(dest[2]))
     return None
 
 
@@ -439,19 +444,18 @@ def _box_style():
                           background=None)
 
 
-def _print_line(writer, page: int, box, params: dict) -> None:
+def _print_line(writer, page: int, box: tuple[float, float, float, float], params: dict) -> None:
     """Prints 'Firmado electrónicamente por ..., el ...' in the page at the signature block."""
     from pyhanko.pdf_utils.layout import BoxConstraints
     from pyhanko.stamp import TextStamp, TextStampStyle
 
-    text, centred = _style(8)
+    text, centred = _style(7)  # a longer name or cargo shrinks the line to the block's width
     style = TextStampStyle(stamp_text="%(leyenda)s por %(nombre)s, %(cargo)s, el %(fecha)s",
                            text_box_style=text, inner_content_layout=centred, border_width=0,
                            background=None)
-    width = box[2] - box[0] + 120
     stamp = TextStamp(writer, style, text_params=params,
-                      box=BoxConstraints(width=width, height=LINE_HEIGHT))
-    stamp.apply(page, (box[0] + box[2] - width) / 2, box[1] - BOX_GAP / 2)
+                      box=BoxConstraints(width=box[2] - box[0], height=box[3] - box[1]))
+    stamp.apply(page, box[0], box[1])
 
 
 @dataclass(frozen=True)

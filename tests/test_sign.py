@@ -127,10 +127,13 @@ def test_an_invisible_signature_prints_a_line_and_shows_no_box(ca, letter_pdf, t
     page_number = reader.get_destination_page_number(reader.named_destinations["firma"])
 
     document = pypdfium2.PdfDocument(signed)
-    text = document[page_number].get_textpage().get_text_range()
+    textpage = document[page_number].get_textpage()
+    text = textpage.get_text_range()
+    first = textpage.get_charbox(text.index("Firmado"))  # the F: legible, not shrunk away
     document.close()
     assert ("Firmado electrónicamente por PAULA QUINTANA MELÉNDEZ, MINISTRA DE PLANIFICACIÓN, el"
             in " ".join(text.split()))
+    assert first[3] - first[1] > 4.0  # a capital at 7 pt is 5 pt tall
     assert check_signatures(signed_file(tmp_path, signed), [ca.root]).ok
 
 
