@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pki  # noqa: E402  (tests/pki.py: the test PKI and SoftHSM2 token)
 from oficios.pipeline import Job, generate, letters  # noqa: E402
-from oficios.sign import SignerSpec  # noqa: E402
+from oficios.signing import SignerSpec  # noqa: E402
 
 TEMPLATE = ROOT / "templates" / "mideplan-01-A-264"
 ROSTER = ROOT / "recipients" / "municipalidades.csv"

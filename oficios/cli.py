@@ -175,7 +175,7 @@ def _signer_spec(sign: bool, pkcs12: Path | None, module: str | None, token: str
         return None
     if (pkcs12 is None) == (token is None):
         raise click.UsageError("--sign needs one key: --pkcs12 FILE or --pkcs11-token LABEL")
-    from oficios.sign import SignerSpec
+    from oficios.signing import SignerSpec
 
     variable, prompt = (("OFICIOS_FIRMA_CLAVE", "Contraseña del archivo de firma") if pkcs12
                         else ("OFICIOS_PIN", "PIN del token"))

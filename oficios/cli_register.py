@@ -131,7 +131,7 @@ def verify(file: Path, register_path: Path, trust_roots: tuple[Path, ...] = ()) 
     click.echo(describe(verdict))
     signed_ok = True
     if trust_roots:
-        from oficios.sign import check_signatures, describe_signatures
+        from oficios.signing import check_signatures, describe_signatures
 
         report = check_signatures(file, list(trust_roots))
         click.echo("\n".join(describe_signatures(report)))

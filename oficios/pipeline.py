@@ -183,7 +183,7 @@ def _signer(job: Job, template: OficioTemplate):
         return None
     import dataclasses
 
-    from oficios.sign import Appearance
+    from oficios.signing import Appearance
 
     spec = dataclasses.replace(job.signer, appearance=Appearance.from_template(template))
     spec.load().close()

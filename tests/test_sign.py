@@ -1,7 +1,7 @@
 """Signing a letter (PAdES) with a PKCS#12 key and a SoftHSM2 token, and checking signatures.
 
 The PKI is made in the test (tests/pki.py); signatures are checked with pyHanko's validator
-through oficios.sign.check_signatures, and the PDFs are opened with pypdf.
+through oficios.signing.check_signatures, and the PDFs are opened with pypdf.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 import pki
 from conftest import TEMPLATE
-from oficios.sign import Appearance, SignerSpec, SigningError, check_signatures, describe_signatures
+from oficios.signing import Appearance, SignerSpec, SigningError, check_signatures, describe_signatures
 
 FIRMA = ("PAULA QUINTANA MELÉNDEZ", "MINISTRA DE PLANIFICACIÓN")
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 import pki
 from conftest import DATA, TEMPLATE
 from oficios.cli import cli
-from oficios.sign import check_signatures, describe_signatures
+from oficios.signing import check_signatures, describe_signatures
 
 TEN = DATA / "roster-ten-municipalities.csv"
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
