@@ -55,7 +55,7 @@ class Settings:
     oficio: str = ""
     pdfa: bool = False
     qr: bool = False
-    signer: object | None = None  # sign.SignerSpec: each worker loads the key once; None: unsigned
+    signer: object | None = None  # signing.SignerSpec: each worker loads the key once; None: unsigned
 
 
 class Worker:

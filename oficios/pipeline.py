@@ -50,7 +50,7 @@ class Job:
     command: str = "oficios generate"
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
-    # sign.SignerSpec: sign every letter PDF and the archive copy; None: unsigned.
+    # signing.SignerSpec: sign every letter PDF and the archive copy; None: unsigned.
     signer: object | None = None
 
     def register_path(self) -> Path:
