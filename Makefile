@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 # Pango for text layout; libharfbuzz-subset0 because without it WeasyPrint 70 silently falls
 # back to fontTools subsetting, which made each letter ~2.5x slower here.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+# Signing: a software PKCS#11 token for the tests and bench, and pkcs11-tool to load it.
+SYSTEM_PACKAGES += softhsm2 opensc
 
 .PHONY: run test test-fast lint bench system-deps clean install-check
 

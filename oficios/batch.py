@@ -65,6 +65,7 @@ class Settings:
     kind: str | None = None
     pdfa: bool = False
     compose: bool = False
+    signer: object | None = None  # signing.SignerSpec: each worker loads the key once; None: unsigned
 
 
 class Worker:
@@ -79,6 +80,7 @@ class Worker:
                                   compose=settings.compose)
         self.formats = [formats.get(name) for name in settings.formats]
         self.renderers = {fmt.name: fmt.renderer(options) for fmt in self.formats}
+        self.signer = settings.signer.load() if settings.signer is not None else None
 
     def run(self, items: Sequence[Item]) -> list[Written]:
         """Renders, writes and hashes each letter in every format."""
@@ -89,6 +91,8 @@ class Worker:
                                          files, strict=True):
                 for step in fmt.steps:
                     data = step(letter, data)
+                if fmt.name == "pdf" and self.signer is not None:  # hashed and written signed
+                    data = self.signer.sign(data, letter.signature)
                 path = write_atomic(self.settings.layout.path(letter, fmt.name, self.settings.kind),
                                     data)
                 out[fmt.name] = (path, hashlib.sha256(data).hexdigest(), len(data))

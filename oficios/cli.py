@@ -142,10 +142,25 @@ def cli() -> None:
 @click.option("--exact", is_flag=True,
               help="Render every PDF whole instead of composing it from shared layouts.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--sign", is_flag=True,
+              help="Sign every letter PDF and the archive copy (PAdES) with --pkcs12 or a token.")
+@click.option("--pkcs12", type=click.Path(path_type=Path), default=None,
+              help="The signing key and certificate (.p12/.pfx); password from "
+                   "OFICIOS_FIRMA_CLAVE or asked.")
+@click.option("--pkcs11-module", default=None, metavar="LIB.so",
+              help="The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so.")
+@click.option("--pkcs11-token", default=None, metavar="LABEL",
+              help="Sign with the key on this PKCS#11 token; PIN from OFICIOS_PIN or asked.")
+@click.option("--pkcs11-key", default="firma", show_default=True, metavar="LABEL",
+              help="The label of the signing key (and its certificate) on the token.")
+@click.option("--tsa-url", default=None, metavar="URL",
+              help="A timestamp authority: signatures become PAdES B-T.")
 @reports_errors
 def generate(template: Path, roster: Path, output: Path, only, formats, column_map, sheet,
              workers, register_path: Path | None, reissue: bool, reason: str, pdfa: bool,
-             qr: bool, exact: bool, quiet: bool) -> None:
+             qr: bool, exact: bool, quiet: bool, sign: bool = False, pkcs12: Path | None = None,
+             pkcs11_module: str | None = None, pkcs11_token: str | None = None,
+             pkcs11_key: str = "firma", tsa_url: str | None = None) -> None:
     """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
@@ -154,11 +169,35 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
     job = Job(template=template, roster=roster, output=output, formats=formats, only=only,
               workers=workers, register=register_path, reissue=reissue, reason=reason,
               pdfa=pdfa, qr=qr, command=shlex.join(["oficios", *sys.argv[1:]]),
-              column_map=column_map, sheet=sheet, exact=exact)
+              column_map=column_map, sheet=sheet, exact=exact,
+              signer=_signer_spec(sign, pkcs12, pkcs11_module, pkcs11_token, pkcs11_key, tsa_url))
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)
     console.summary(result, quiet)
+
+
+def _signer_spec(sign: bool, pkcs12: Path | None, module: str | None, token: str | None,
+                 key: str, tsa_url: str | None):
+    """The signing key's description (None without --sign); the secret from the environment
+    or a prompt, never from an option."""
+    import os
+
+    if not sign:
+        if pkcs12 or token:
+            raise click.UsageError("--pkcs12 and --pkcs11-token name a signing key: add --sign")
+        return None
+    if (pkcs12 is None) == (token is None):
+        raise click.UsageError("--sign needs one key: --pkcs12 FILE or --pkcs11-token LABEL")
+    from oficios.signing import SignerSpec
+
+    variable, prompt = (("OFICIOS_FIRMA_CLAVE", "Contraseña del archivo de firma") if pkcs12
+                        else ("OFICIOS_PIN", "PIN del token"))
+    secret = os.environ.get(variable)
+    if secret is None:
+        secret = click.prompt(prompt, hide_input=True, default="", show_default=False, err=True)
+    return SignerSpec(pkcs12=pkcs12, pkcs11_module=module, pkcs11_token=token, pkcs11_key=key,
+                      secret=secret, tsa_url=tsa_url)
 
 
 @cli.command()

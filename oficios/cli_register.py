@@ -186,7 +186,10 @@ def _write_xlsx(path: Path, rows: list[dict]) -> None:
 @click.command()
 @click.argument("file_or_code")
 @register_option
-def verify(file_or_code: str, register_path: Path | None) -> None:
+@click.option("--trust", "trust_roots", multiple=True, type=click.Path(path_type=Path),
+              metavar="ROOT.pem", help="Also check the PDF's electronic signatures against this "
+                                       "root certificate (repeatable).")
+def verify(file_or_code: str, register_path: Path | None, trust_roots: tuple[Path, ...] = ()) -> None:
     """Say whether a file (PDF or DOCX) is a letter the register issued, unchanged and
     current, or look up a verification code typed from paper.
 
@@ -202,5 +205,12 @@ def verify(file_or_code: str, register_path: Path | None) -> None:
     else:
         verdict = verify_code(file_or_code, where.path, where.how)
     click.echo(describe(verdict))
+    if trust_roots and verdict.path is not None:
+        from oficios.signing import check_signatures, describe_signatures
+
+        report = check_signatures(verdict.path, list(trust_roots))
+        click.echo("\n".join(describe_signatures(report)))
+        if not report.ok:
+            raise SystemExit(verdict.exit_code or 1)
     if verdict.exit_code:
         raise SystemExit(verdict.exit_code)

@@ -49,6 +49,8 @@ class Job:
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
     sheet: str | None = None  # the workbook's sheet to read; None: the first
+    # signing.SignerSpec: sign every letter PDF and the archive copy; None: unsigned.
+    signer: object | None = None
 
     def __post_init__(self) -> None:
         # Paths may be given as text (a script's "output/envio"); the job holds Paths.
@@ -151,9 +153,11 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     started = time.perf_counter()
     template, roster, total = _read(job)
     layout = OutputLayout.for_template(job.output, template.slug)
+    signing = _signer(job, template, kind)  # the key is checked before anything is written
     # Workers start loading their renderers now, composing unless it is clear they will not.
     settings = Settings(template.folder, job.formats, layout, kind, pdfa=job.pdfa,
-                        compose=not (job.exact or job.qr or kind) and len(roster) > 1)
+                        compose=not (job.exact or job.qr or kind) and len(roster) > 1,
+                        signer=signing)
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
@@ -211,6 +215,9 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             result.register = register.path
             if archiving:
                 result.combined = layout.combined_pdf
+                if signing is not None:  # before its hash goes into the register and manifest
+                    with signing.load() as signer:
+                        signer.sign_file(layout.combined_pdf)
                 register.record_copy(batch, "archivo", layout.combined_pdf, len(written))
             if batch.motivo_reemision and "pdf" in job.formats:
                 register.write_supplement(template, layout, batch)
@@ -240,6 +247,21 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, merged: list[Lett
             closing=bodies.setdefault(letter.closing, letter.closing))
         items.append(Item(letter, recipient.row, recipient.values.get("region", "")))
     return items
+
+
+def _signer(job: Job, template: OficioTemplate, kind: str | None):
+    """The signer description with the template's appearance, its key checked (opened and
+    closed again: each worker opens its own); None when nothing is to be signed (a preview
+    is a draft and is never signed)."""
+    if job.signer is None or "pdf" not in job.formats or kind is not None:
+        return None
+    import dataclasses
+
+    from oficios.signing import Appearance
+
+    spec = dataclasses.replace(job.signer, appearance=Appearance.from_template(template))
+    spec.load().close()
+    return spec
 
 
 class _Recorder:
