@@ -62,6 +62,11 @@ def address_problems(template, roster) -> list[OficiosError]:
                             file=roster.path, row=1,
                             hint=f"agregue la columna, nómbrela con --map {mail.column}=COLUMNA, "
                                  "o cambie [correo] columna en oficio.toml")]
+    if not any(r.values.get(mail.column, "").strip() for r in roster.recipients):
+        return [RosterError(f"la columna de correo está vacía en las {len(roster)} filas",
+                            file=roster.path, column=column,
+                            hint="escriba la dirección de cada destinatario, p. ej. "
+                                 "alcaldia@municipio.cl")]
     errors: list[OficiosError] = []
     for recipient in roster.recipients:
         try:
@@ -71,6 +76,25 @@ def address_problems(template, roster) -> list[OficiosError]:
                                       row=recipient.row, column=column,
                                       hint="escriba una dirección como alcaldia@municipio.cl"))
     return errors
+
+
+def mail_check(template, roster) -> list[str]:
+    """What `oficios check` says about e-mail: [] when the template sends none or every
+    recipient has a valid address; else a heading and one line per problem. Letters can still
+    be generated; `oficios send` refuses until these are fixed."""
+    if not MailTemplate.present(template):
+        return []
+    try:
+        problems = address_problems(template, roster)
+        mail = MailTemplate(template)
+        problems += _variable_problems(mail, template, roster)
+    except OficiosError as exc:
+        problems = [exc]
+    if not problems:
+        return [f"Correo: los {len(roster)} destinatarios tienen una dirección válida."]
+    plural = "s" if len(problems) > 1 else ""
+    return [f"Correo: {len(problems)} problema{plural}; las cartas se pueden generar, pero "
+            "oficios send no enviará nada hasta corregirlos:"] + [f"  - {p.format()}" for p in problems]
 
 
 def prepare(job: Job, sender: str) -> Plan:

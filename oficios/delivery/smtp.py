@@ -214,3 +214,32 @@ def _quit(smtp) -> None:
             smtp.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+SETTINGS_KEYS = {"host", "port", "security", "user", "sender", "rate", "cafile"}
+
+
+def read_settings_file(path: Path) -> dict:
+    """The [smtp] table of a TOML settings file (host, port, security, user, sender, rate,
+    cafile); never a password, which comes only from the environment."""
+    import tomllib
+
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("smtp")
+    except FileNotFoundError:
+        raise DeliveryError("no existe el archivo de configuración SMTP", file=path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DeliveryError(f"no es TOML válido: {exc}", file=path) from None
+    if not isinstance(table, dict):
+        raise DeliveryError("falta la tabla [smtp]", file=path,
+                            hint='escriba [smtp] con host = "...", port, security, user, sender')
+    unknown = sorted(set(table) - SETTINGS_KEYS)
+    if "password" in unknown or "clave" in unknown:
+        raise DeliveryError("la contraseña no se guarda en el archivo de configuración", file=path,
+                            hint=f"bórrela y póngala en la variable de entorno {PASSWORD_VARIABLE}")
+    if unknown:
+        raise DeliveryError(f"[smtp] tiene claves desconocidas: {', '.join(unknown)}", file=path,
+                            hint=f"use {', '.join(sorted(SETTINGS_KEYS))}")
+    if "cafile" in table:
+        table["cafile"] = (path.parent / table["cafile"]).resolve()
+    return table

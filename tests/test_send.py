@@ -1,0 +1,122 @@
+"""`oficios send`: each letter of a registered batch e-mailed to a real SMTP server (aiosmtpd on
+127.0.0.1), checked against the register, and a rerun that sends nothing twice."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import DATA, TEMPLATE
+from mailserver import Mailbox, Server
+from oficios.cli import cli
+
+ROSTER = DATA / "roster-ten-municipalities-with-email.csv"
+SUBJECT = ("MIDEPLAN OF. N° 01-A/264: Informa Encuentro Nacional del Sistema Intersectorial de "
+           "Protección Social.")
+SENDER = "oficina.partes@mideplan.example"
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory):
+    """The ten letters generated and registered once; tests send from copies of the register."""
+    from oficios.pipeline import Job, generate
+
+    out = tmp_path_factory.mktemp("issued")
+    result = generate(Job(template=TEMPLATE, roster=ROSTER, output=out, workers=1))
+    return result
+
+
+@pytest.fixture
+def register(issued, tmp_path) -> Path:
+    """A fresh copy of the register of the issued batch (its files stay where they were)."""
+    copy = tmp_path / "registro.sqlite"
+    shutil.copy(issued.register, copy)
+    return copy
+
+
+def send(register: Path, *args: str, roster: Path = ROSTER, template: Path = TEMPLATE):
+    """Runs `oficios send` in-process on the issued batch; returns click's result."""
+    output = register.parent / "salida"
+    return CliRunner().invoke(cli, ["send", "--template", str(template), "--roster", str(roster),
+                                    "--output", str(output), "--register", str(register),
+                                    "--sender", SENDER, "--backoff", "0.01", *args])
+
+
+def rows(register: Path, query: str) -> list[sqlite3.Row]:
+    db = sqlite3.connect(register)
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute(query).fetchall()
+    finally:
+        db.close()
+
+
+def deliveries(register: Path) -> dict[str, sqlite3.Row]:
+    """Each letter's delivery row with the letter's key, code, files and hashes."""
+    return {r["clave"]: r for r in rows(register, (
+        "SELECT c.clave, c.codigo, e.*, a.ruta AS pdf, a.sha256 AS pdf_sha256 FROM entregas e "
+        "JOIN cartas c ON c.id=e.carta JOIN archivos a ON a.carta=c.id AND a.formato='pdf'"))}
+
+
+def roster_addresses() -> dict[str, str]:
+    import csv
+
+    with open(ROSTER, encoding="utf-8") as f:
+        return {r["cut"]: r["email"] for r in csv.DictReader(f)}
+
+
+def test_each_letter_reaches_its_recipient_with_the_registered_pdf_and_a_traceable_message_id(
+        register):
+    mailbox = Mailbox()
+    with Server(mailbox) as server:
+        result = send(register, *server.options())
+    assert result.exit_code == 0, result.output
+    assert "10 correos aceptados" in result.output
+    addresses = roster_addresses()
+    recorded = deliveries(register)
+    assert len(mailbox.received) == 10 and len(recorded) == 10
+    for received in mailbox.received:
+        msg = received.message
+        key = next(k for k, a in addresses.items() if a == received.rcpt_tos[0])
+        row = recorded[key]
+        assert received.rcpt_tos == [addresses[key]] and msg["To"] == addresses[key]
+        assert received.mail_from == SENDER and msg["From"] == SENDER
+        assert msg["Subject"] == SUBJECT
+        assert msg["Message-ID"] == row["message_id"]
+        assert row["codigo"] in msg["Message-ID"] and f".v1.{key}." in msg["Message-ID"]
+        assert msg["X-Oficios-Codigo"] == row["codigo"]
+        text = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",)).get_content()
+        assert "Ilustre Municipalidad de" in text and row["codigo"] in text
+        assert "<strong>MIDEPLAN OF. N° 01-A/264</strong>" in html
+        [attachment] = list(msg.iter_attachments())
+        assert attachment.get_filename() == Path(row["pdf"]).name
+        assert attachment.get_content_type() == "application/pdf"
+        assert hashlib.sha256(attachment.get_content()).hexdigest() == row["pdf_sha256"]
+        assert (row["estado"], row["intentos"]) == ("aceptado", 1)
+        assert row["respuesta"].startswith("250 2.0.0 Ok: queued as Q")
+        assert row["direccion"] == addresses[key]
+    nunoa = mailbox.by_recipient()["alcaldia@nunoa.example"][0].message
+    assert "Ilustre Municipalidad de Ñuñoa" in nunoa.get_body(("plain",)).get_content()
+
+
+def test_a_rerun_sends_nothing_already_accepted_and_status_shows_each_letter(register):
+    mailbox = Mailbox()
+    with Server(mailbox) as server:
+        assert send(register, *server.options(), "--only", "13120,08301").exit_code == 0
+        assert len(mailbox.received) == 2
+        again = send(register, *server.options())
+        assert again.exit_code == 0, again.output
+        assert "8 correos aceptados" in again.output and "2 ya aceptados antes" in again.output
+        third = send(register, *server.options())
+    assert "0 correos aceptados" in third.output and "10 ya aceptados antes" in third.output
+    assert sorted(len(v) for v in mailbox.by_recipient().values()) == [1] * 10
+    status = send(register, "--status")
+    assert status.exit_code == 0, status.output
+    assert "13120  aceptado  alcaldia@nunoa.example  <" in status.output
+    assert "10 aceptado" in status.output
