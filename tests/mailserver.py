@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import DATA, TEMPLATE
+from oficios.cli import cli
 
 DROP = "drop"  # a hook's answer that closes the connection instead of replying
 
@@ -110,3 +118,55 @@ class Server:
     def options(self) -> list[str]:
         """`oficios send` options reaching this server without encryption."""
         return ["--host", "127.0.0.1", "--port", str(self.port), "--security", "none"]
+
+
+# -- the issued batch the e-mail tests send ------------------------------------------------
+ROSTER = DATA / "roster-ten-municipalities-with-email.csv"
+SENDER = "oficina.partes@mideplan.example"
+
+
+def issue_letters(tmp_path_factory):
+    """Fixture: the ten letters generated and registered once; tests send from register copies."""
+    from oficios.pipeline import Job, generate
+
+    out = tmp_path_factory.mktemp("issued")
+    result = generate(Job(template=TEMPLATE, roster=ROSTER, output=out, workers=1))
+    return result
+
+
+def register_copy(issued, tmp_path) -> Path:
+    """Fixture: a fresh copy of the issued batch's register (its files stay where they were)."""
+    copy = tmp_path / "registro.sqlite"
+    shutil.copy(issued.register, copy)
+    return copy
+
+
+def send(register: Path, *args: str, roster: Path = ROSTER, template: Path = TEMPLATE):
+    """Runs `oficios send` in-process on the issued batch; returns click's result."""
+    output = register.parent / "salida"
+    return CliRunner().invoke(cli, ["send", "--template", str(template), "--roster", str(roster),
+                                    "--output", str(output), "--register", str(register),
+                                    "--sender", SENDER, "--backoff", "0.01", *args])
+
+
+def rows(register: Path, query: str) -> list[sqlite3.Row]:
+    db = sqlite3.connect(register)
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute(query).fetchall()
+    finally:
+        db.close()
+
+
+def deliveries(register: Path) -> dict[str, sqlite3.Row]:
+    """Each letter's delivery row with the letter's key, code, files and hashes."""
+    return {r["clave"]: r for r in rows(register, (
+        "SELECT c.clave, c.codigo, e.*, a.ruta AS pdf, a.sha256 AS pdf_sha256 FROM entregas e "
+        "JOIN cartas c ON c.id=e.carta JOIN archivos a ON a.carta=c.id AND a.formato='pdf'"))}
+
+
+def roster_addresses() -> dict[str, str]:
+    import csv
+
+    with open(ROSTER, encoding="utf-8") as f:
+        return {r["cut"]: r["email"] for r in csv.DictReader(f)}

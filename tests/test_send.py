@@ -4,71 +4,17 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import DATA, TEMPLATE
-from mailserver import Mailbox, Server
-from oficios.cli import cli
+from mailserver import (SENDER, Mailbox, Server, deliveries, issue_letters, register_copy,
+                        roster_addresses, send)
 
-ROSTER = DATA / "roster-ten-municipalities-with-email.csv"
 SUBJECT = ("MIDEPLAN OF. N° 01-A/264: Informa Encuentro Nacional del Sistema Intersectorial de "
            "Protección Social.")
-SENDER = "oficina.partes@mideplan.example"
-
-
-@pytest.fixture(scope="module")
-def issued(tmp_path_factory):
-    """The ten letters generated and registered once; tests send from copies of the register."""
-    from oficios.pipeline import Job, generate
-
-    out = tmp_path_factory.mktemp("issued")
-    result = generate(Job(template=TEMPLATE, roster=ROSTER, output=out, workers=1))
-    return result
-
-
-@pytest.fixture
-def register(issued, tmp_path) -> Path:
-    """A fresh copy of the register of the issued batch (its files stay where they were)."""
-    copy = tmp_path / "registro.sqlite"
-    shutil.copy(issued.register, copy)
-    return copy
-
-
-def send(register: Path, *args: str, roster: Path = ROSTER, template: Path = TEMPLATE):
-    """Runs `oficios send` in-process on the issued batch; returns click's result."""
-    output = register.parent / "salida"
-    return CliRunner().invoke(cli, ["send", "--template", str(template), "--roster", str(roster),
-                                    "--output", str(output), "--register", str(register),
-                                    "--sender", SENDER, "--backoff", "0.01", *args])
-
-
-def rows(register: Path, query: str) -> list[sqlite3.Row]:
-    db = sqlite3.connect(register)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(query).fetchall()
-    finally:
-        db.close()
-
-
-def deliveries(register: Path) -> dict[str, sqlite3.Row]:
-    """Each letter's delivery row with the letter's key, code, files and hashes."""
-    return {r["clave"]: r for r in rows(register, (
-        "SELECT c.clave, c.codigo, e.*, a.ruta AS pdf, a.sha256 AS pdf_sha256 FROM entregas e "
-        "JOIN cartas c ON c.id=e.carta JOIN archivos a ON a.carta=c.id AND a.formato='pdf'"))}
-
-
-def roster_addresses() -> dict[str, str]:
-    import csv
-
-    with open(ROSTER, encoding="utf-8") as f:
-        return {r["cut"]: r["email"] for r in csv.DictReader(f)}
-
+issued = pytest.fixture(scope="module")(issue_letters)
+register = pytest.fixture(register_copy)
 
 def test_each_letter_reaches_its_recipient_with_the_registered_pdf_and_a_traceable_message_id(
         register):

@@ -122,7 +122,7 @@ class Connection:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
-                smtp.login(s.user, s.password or "")
+                _login(smtp, s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             _quit(smtp)
             raise DeliveryError(f"el servidor {s.address} rechazó el usuario o la contraseña: "
@@ -202,6 +202,21 @@ class Connection:
         except Exception:  # noqa: BLE001 - the socket is already gone
             pass
         raise Dropped(f"{self.settings.address}: {exc or type(exc).__name__}") from None
+
+
+def _login(smtp, user: str, password: str) -> None:
+    """Logs in; smtplib encodes credentials as ASCII only, so others go as AUTH PLAIN in
+    UTF-8 (RFC 4616), as servers expect for a password such as 'contraseña'."""
+    import base64
+    import smtplib
+
+    if (user + password).isascii():
+        smtp.login(user, password)
+        return
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+    code, text = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code not in (235, 503):  # 503: already authenticated
+        raise smtplib.SMTPAuthenticationError(code, text)
 
 
 def _quit(smtp) -> None:
