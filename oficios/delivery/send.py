@@ -160,14 +160,16 @@ def _outgoing(recipient, roster, template, mail: MailTemplate, merger, batch, le
     if mail.attach_docx:
         files.append(("docx", registered.docx, registered.docx_sha256))
     attachments = tuple(_attachment(fmt, p, h, recipient.row) for fmt, p, h in files)
-    letter = merger.merge(recipient, roster.path, verification=registered.code)
-    context = dict(merger.context(recipient, roster.path), numero=letter.numero,
-                   materia=letter.materia, antecedente=letter.antecedente,
-                   codigo_verificacion=registered.code, destinatario=letter.recipient_name)
+    # The letter's own texts, rendered as merge.py does; its body is not needed here.
+    context = merger.context(recipient, roster.path)
+    for name in ("numero", "materia", "antecedente"):
+        context[name] = template.compiled[f"[oficio] {name}"].render(context).strip()
+    name = recipient.values.get(template.name_column, "")
+    context.update(codigo_verificacion=registered.code, destinatario=name)
     rendered = mail.render(context, recipient.row)
     previous = known.get(key)
     return Outgoing(
-        letter_id=registered.id, key=key, name=letter.recipient_name, row=recipient.row,
+        letter_id=registered.id, key=key, name=name, row=recipient.row,
         code=registered.code, oficio=batch.oficio, version=batch.version, sender=sender,
         to=normalize_cell(recipient.values.get(mail.column, "")), cc=mail.cc,
         reply_to=mail.reply_to, subject=rendered.subject, text=rendered.text, html=rendered.html,
