@@ -7,9 +7,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from mailserver import (SENDER, Mailbox, Server, deliveries, issue_letters, register_copy,
-                        roster_addresses, send)
+from conftest import TEMPLATE
+from mailserver import (ROSTER, SENDER, Mailbox, Server, deliveries, issue_letters,
+                        register_copy, roster_addresses, send)
+from oficios.cli import cli
 
 SUBJECT = ("MIDEPLAN OF. N° 01-A/264: Informa Encuentro Nacional del Sistema Intersectorial de "
            "Protección Social.")
@@ -66,3 +69,34 @@ def test_a_rerun_sends_nothing_already_accepted_and_status_shows_each_letter(reg
     assert status.exit_code == 0, status.output
     assert "13120  aceptado  alcaldia@nunoa.example  <" in status.output
     assert "10 aceptado" in status.output
+
+
+def test_rate_spaces_the_messages_and_a_settings_file_gives_the_server(register, tmp_path):
+    import time
+
+    arrivals = []
+
+    def on_data(envelope):
+        arrivals.append(time.monotonic())
+
+    mailbox = Mailbox(on_data=on_data)
+    with Server(mailbox) as server:
+        settings = tmp_path / "smtp.toml"
+        settings.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+                            f'sender = "{SENDER}"\nrate = 20\n', "utf-8")
+        output = register.parent / "salida"
+        result = CliRunner().invoke(cli, [
+            "send", "--template", str(TEMPLATE), "--roster", str(ROSTER), "--output", str(output),
+            "--register", str(register), "--settings", str(settings)])
+    assert result.exit_code == 0, result.output
+    assert len(mailbox.received) == 10
+    assert arrivals[-1] - arrivals[0] >= 9 / 20 - 0.01  # 20 a second: 9 gaps of 50 ms at least
+
+
+def test_a_password_in_the_settings_file_is_refused(register, tmp_path):
+    settings = tmp_path / "smtp.toml"
+    settings.write_text('[smtp]\nhost = "smtp.ejemplo.cl"\nuser = "oficina"\npassword = "x"\n', "utf-8")
+    result = send(register, "--settings", str(settings))
+    assert result.exit_code == 6
+    assert "la contraseña no se guarda en el archivo de configuración" in result.output
+    assert "OFICIOS_SMTP_CLAVE" in result.output
