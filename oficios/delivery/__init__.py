@@ -10,9 +10,9 @@
 
 from oficios.delivery.ledger import ACCEPTED, FAILED, PENDING, SENDING, Delivery, states
 from oficios.delivery.send import (Plan, Report, address_problems, deliver, mail_check, prepare,
-                                   write_eml)
+                                   status, write_eml)
 from oficios.delivery.smtp import PASSWORD_VARIABLE, DeliveryError, Settings
 
 __all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery",
            "DeliveryError", "Plan", "Report", "Settings", "address_problems", "deliver", "mail_check",
-           "prepare", "states", "write_eml"]
+           "prepare", "states", "status", "write_eml"]

@@ -102,7 +102,6 @@ def prepare(job: Job, sender: str) -> Plan:
     from oficios import pipeline
     from oficios.merge import Merger
     from oficios.output import OutputLayout
-    from oficios.register import Register, RegisterError
 
     try:
         sender = normalize(sender)
@@ -114,16 +113,8 @@ def prepare(job: Job, sender: str) -> Plan:
     errors = _variable_problems(mail, template, roster) + address_problems(template, roster)
     raise_all(errors, f"{roster.path}: {{count}} problemas impiden enviar; no se envió nada")
     path = job.register_path()
-    if not path.is_file():
-        raise RegisterError("no hay registro aquí", file=path,
-                            hint="genere el lote primero (oficios generate), o dé --register")
-    oficio = template.text("oficio", "numero")
-    with Register(path, readonly=True) as db:
-        batches = [b for b in db.batch(oficio) if b.oficio == oficio]
-        if not batches:
-            raise RegisterError(f"el registro no tiene el oficio '{oficio}'", file=path,
-                                hint="genere el lote primero con oficios generate")
-        batch = batches[-1]  # the latest version: the one that counts
+    with _open_register(path) as db:
+        batch = _issued_batch(db, template, path)
         letters = ledger_module.registered_letters(db, batch.id)
         known = ledger_module.states(db, batch.id)
     merger = Merger(template)
@@ -137,6 +128,41 @@ def prepare(job: Job, sender: str) -> Plan:
     raise_all(errors, f"{roster.path}: {{count}} cartas no se pueden enviar; no se envió nada")
     layout = OutputLayout.for_template(job.output, template.slug)
     return Plan(batch, path, layout.folder, tuple(items))
+
+
+def status(job: Job) -> tuple[object, list[tuple[str, Delivery | None]]]:
+    """The batch the job's e-mails belong to, and each roster recipient's key with its
+    delivery (None when nothing was sent yet); reads the register only."""
+    from oficios import pipeline
+
+    template, roster = pipeline.load(job)
+    path = job.register_path()
+    with _open_register(path) as db:
+        batch = _issued_batch(db, template, path)
+        known = ledger_module.states(db, batch.id)
+    keys = [r[template.key_column] for r in roster.recipients]
+    return batch, [(key, known.get(key)) for key in keys]
+
+
+def _open_register(path: Path):
+    from oficios.register import Register, RegisterError
+
+    if not path.is_file():
+        raise RegisterError("no hay registro aquí", file=path,
+                            hint="genere el lote primero (oficios generate), o dé --register")
+    return Register(path, readonly=True)
+
+
+def _issued_batch(db, template, path: Path):
+    """The latest version of the template's oficio in the register: the one that counts."""
+    from oficios.register import RegisterError
+
+    oficio = template.text("oficio", "numero")
+    batches = [b for b in db.batch(oficio) if b.oficio == oficio]
+    if not batches:
+        raise RegisterError(f"el registro no tiene el oficio '{oficio}'", file=path,
+                            hint="genere el lote primero con oficios generate")
+    return batches[-1]
 
 
 def _variable_problems(mail: MailTemplate, template, roster) -> list[OficiosError]:
