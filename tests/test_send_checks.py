@@ -158,7 +158,7 @@ def test_recipients_without_a_registered_letter_and_bad_templates_are_refused(re
 
 
 def test_the_register_shows_no_deliveries_before_sending_and_each_state_after(register):
-    from oficios.delivery import states
+    from oficios.delivery import delivery_line, states
     from oficios.register import Register
 
     with Register(register, readonly=True) as db:
@@ -171,5 +171,9 @@ def test_the_register_shows_no_deliveries_before_sending_and_each_state_after(re
     with Register(register, readonly=True) as db:
         known = states(db, batch.id)
     assert known["13120"].state == "fallido" and known["13120"].reply == "552 5.3.4 Demasiado grande"
+    assert delivery_line(known["13120"]).startswith("  correo fallido <alcaldia@nunoa.example> 20")
+    assert delivery_line(known["13120"]).endswith(" (552 5.3.4 Demasiado grande)")
+    assert delivery_line(known["08301"]).startswith("  correo aceptado <alcaldia@los-angeles")
+    assert delivery_line(None) == ""
     assert {d.state for k, d in known.items() if k != "13120"} == {"aceptado"}
     assert len(deliveries(register)) == 10

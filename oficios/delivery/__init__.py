@@ -8,11 +8,12 @@
     send.py       prepare (check everything first), deliver (send, record), write_eml (drafts)
 """
 
-from oficios.delivery.ledger import ACCEPTED, FAILED, PENDING, SENDING, Delivery, states
+from oficios.delivery.ledger import (ACCEPTED, FAILED, PENDING, SENDING, Delivery, delivery_line,
+                                     states)
 from oficios.delivery.send import (Plan, Report, address_problems, deliver, mail_check, prepare,
                                    status, write_eml)
 from oficios.delivery.smtp import PASSWORD_VARIABLE, DeliveryError, Settings
 
-__all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery",
+__all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery", "delivery_line",
            "DeliveryError", "Plan", "Report", "Settings", "address_problems", "deliver", "mail_check",
            "prepare", "states", "status", "write_eml"]

@@ -156,3 +156,13 @@ def registered_letters(register: Register, batch_id: int) -> dict[str, Registere
         "FROM cartas c LEFT JOIN archivos a ON a.carta=c.id WHERE c.lote=? "
         "GROUP BY c.id ORDER BY c.fila", (batch_id,)).fetchall()
     return {r[1]: RegisteredLetter(*tuple(r)) for r in rows}
+
+
+def delivery_line(delivery: Delivery | None) -> str:
+    """A letter's e-mail for `register show`: '  correo aceptado <address> 2026-…' ('' if none)."""
+    if delivery is None:
+        return ""
+    line = f"  correo {delivery.state} <{delivery.address}> {delivery.updated}"
+    if delivery.state != "aceptado" and delivery.reply:
+        line += f" ({delivery.reply})"
+    return line
