@@ -181,3 +181,26 @@ def test_implicit_tls_with_auth_and_an_untrusted_certificate_is_a_clear_error(
     assert result.exit_code == 0, result.output
     assert exactly_one_each(mailbox)
     assert sum(ok for ok, _ in logins) == 1  # one connection (aiosmtpd's session.ssl is None)
+
+
+def test_an_address_the_server_refuses_is_corrected_in_the_roster_and_the_rerun_uses_it(
+        register, tmp_path):
+    from mailserver import ROSTER
+
+    mailbox = Mailbox(on_rcpt=lambda a: "550 5.1.1 No existe ese buzón" if "nunoa" in a else None)
+    with Server(mailbox) as server:
+        result = send(register, *server.options())
+        assert result.exit_code == 6 and "550 5.1.1 No existe ese buzón" in result.output
+        before = deliveries(register)["13120"]
+        assert (before["estado"], before["intentos"]) == ("fallido", 1)
+        corrected = tmp_path / "nomina-corregida.csv"
+        corrected.write_text(ROSTER.read_text("utf-8").replace(
+            "alcaldia@nunoa.example", "Alcaldia@Comuna-13120.example"), "utf-8")
+        again = send(register, *server.options(), roster=corrected)
+    assert again.exit_code == 0, again.output
+    after = deliveries(register)["13120"]
+    assert after["direccion"] == "Alcaldia@comuna-13120.example"
+    assert after["message_id"] == before["message_id"] and after["estado"] == "aceptado"
+    [message] = mailbox.by_recipient()["Alcaldia@comuna-13120.example"]
+    assert message.message["Message-ID"] == before["message_id"]
+    assert len(mailbox.received) == 10
