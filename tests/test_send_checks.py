@@ -41,9 +41,9 @@ def test_missing_and_invalid_addresses_are_listed_with_row_and_column_and_nothin
     lines = result.output.splitlines()
     assert "3 problemas impiden enviar; no se envió nada" in lines[0]
     assert "row 3, column 'email': la dirección de correo está vacía" in lines[1]
-    assert "row 5, column 'email': la dirección de correo 'alcaldia@concepcion' no es una " \
-           "dirección de correo válida" in lines[2]
-    assert "row 9, column 'email': la dirección de correo 'alcaldía ñuñoa.example'" in lines[3]
+    assert "row 5, column 'email': 'alcaldia@concepcion' no es una dirección de correo válida " \
+           "(The part after the @-sign is not valid. It should have a period.)" in lines[2]
+    assert "row 9, column 'email': 'alcaldía ñuñoa.example' no es una dirección" in lines[3]
     assert mailbox.received == []
     assert rows(register, "SELECT name FROM sqlite_master WHERE name='entregas'") == []
 

@@ -36,5 +36,5 @@ def normalize_cell(cell: str) -> tuple[str, ...]:
     """Every address of a roster cell, normalized; AddressProblem for the first bad one or none."""
     parts = split(cell)
     if not parts:
-        raise AddressProblem("está vacía")
+        raise AddressProblem("la dirección de correo está vacía")
     return tuple(dict.fromkeys(normalize(part) for part in parts))

@@ -72,7 +72,7 @@ def address_problems(template, roster) -> list[OficiosError]:
         try:
             normalize_cell(recipient.values.get(mail.column, ""))
         except AddressProblem as exc:
-            errors.append(RosterError(f"la dirección de correo {exc}", file=roster.path,
+            errors.append(RosterError(str(exc), file=roster.path,
                                       row=recipient.row, column=column,
                                       hint="escriba una dirección como alcaldia@municipio.cl"))
     return errors
