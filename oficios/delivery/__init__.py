@@ -5,13 +5,14 @@
     message.py    one letter's e-mail as MIME, its Message-ID (the only one importing `email`)
     smtp.py       the SMTP connection (the only module that imports smtplib)
     ledger.py     the register's `entregas` table: pendiente -> enviando -> aceptado/fallido
-    send.py       prepare (check everything first), deliver (send, record), write_eml (drafts)
+    prepare.py    every e-mail of a batch checked and rendered before anything is sent
+    send.py       deliver (send over one connection, record, retry), write_eml (drafts)
 """
 
 from oficios.delivery.ledger import (ACCEPTED, FAILED, PENDING, SENDING, Delivery, delivery_line,
                                      states)
-from oficios.delivery.send import (Plan, Report, address_problems, deliver, mail_check, prepare,
-                                   status, write_eml)
+from oficios.delivery.prepare import Plan, address_problems, mail_check, prepare, status
+from oficios.delivery.send import Report, deliver, write_eml
 from oficios.delivery.smtp import PASSWORD_VARIABLE, DeliveryError, Settings
 
 __all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery", "delivery_line",
