@@ -177,3 +177,39 @@ def test_the_register_shows_no_deliveries_before_sending_and_each_state_after(re
     assert delivery_line(None) == ""
     assert {d.state for k, d in known.items() if k != "13120"} == {"aceptado"}
     assert len(deliveries(register)) == 10
+
+
+def test_correo_md_lists_and_links_become_plain_text_and_html(tmp_path):
+    from oficios.delivery.correo import MailTemplate
+    from oficios.template import OficioTemplate
+
+    folder = mail_template(tmp_path / "plantilla", '[correo]\nasunto = "Aviso {{ numero }}"\n', body=(
+        "Estimada {{ municipalidad }}:\n\n- primero\n- **segundo**\n\n"
+        "1. uno\n2. dos\n\nInscríbase en [la página](https://ejemplo.cl/fps) o en "
+        "<https://ejemplo.cl>.\n"))
+    mail = MailTemplate(OficioTemplate(folder))
+    rendered = mail.render({"municipalidad": "Ñuñoa <i>", "numero": "ORD 7/2026"})
+    assert rendered.subject == "Aviso ORD 7/2026"
+    assert rendered.text == ("Estimada Ñuñoa <i>:\n\n- primero\n- segundo\n\n1. uno\n2. dos\n\n"
+                             "Inscríbase en la página <https://ejemplo.cl/fps> o en "
+                             "https://ejemplo.cl.\n")
+    assert "<p>Estimada Ñuñoa &lt;i&gt;:</p>" in rendered.html
+    assert "<ul><li>primero</li><li><strong>segundo</strong></li></ul>" in rendered.html
+    assert "<ol><li>uno</li><li>dos</li></ol>" in rendered.html
+    assert '<a href="https://ejemplo.cl/fps">la página</a>' in rendered.html
+
+
+def test_the_code_in_a_message_id_finds_its_letter_in_the_register(register):
+    from oficios.register import Register
+
+    mailbox = Mailbox()
+    with Server(mailbox) as server:
+        assert send(register, *server.options(), "--only", "12201").exit_code == 0
+    [received] = mailbox.received
+    code = received.message["Message-ID"].strip("<>").split(".")[0]
+    assert code == received.message["X-Oficios-Codigo"]
+    with Register(register, readonly=True) as db:
+        found = db.find_code(code)
+    assert (found.clave, found.destinatario) == ("12201", "Cabo de Hornos")
+    [attachment] = list(received.message.iter_attachments())
+    assert hashlib.sha256(attachment.get_content()).hexdigest() == found.sha256
