@@ -44,11 +44,15 @@ from oficios.pipeline import Job
               help="Write each e-mail as an .eml file under <output>/<oficio>/correo/; send nothing.")
 @click.option("--resend-uncertain", is_flag=True,
               help="Send again (same Message-ID) the e-mails a stopped run left 'enviando'.")
+@click.option("--confirm-delivered", "confirm", multiple=True, callback=_split_only,
+              metavar="CUT[,CUT...]",
+              help="Record as accepted these letters' uncertain e-mails, after finding their "
+                   "Message-ID in the server's log or a mailbox; sends nothing.")
 @click.option("--status", is_flag=True, help="Show each letter's delivery state; send nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def send(template: Path, roster: Path, output: Path, column_map, only, register_path,
          settings_file, sender, host, port, security, user, cafile, rate, attempts, backoff,
-         dry_run: bool, resend_uncertain: bool, status: bool, quiet: bool) -> None:
+         dry_run: bool, resend_uncertain: bool, confirm, status: bool, quiet: bool) -> None:
     """E-mail each letter of the registered batch to its recipient, recorded in the register."""
     from oficios import console, delivery
     from oficios.delivery.smtp import read_settings_file
@@ -66,6 +70,10 @@ def send(template: Path, roster: Path, output: Path, column_map, only, register_
     if not given.get("sender"):
         raise click.UsageError("falta el remitente: dé --sender o sender en [smtp] de --settings")
     plan = delivery.prepare(job, given["sender"])
+    if confirm:
+        done = delivery.confirm_delivered(plan, list(confirm))
+        click.echo(f"{len(done)} correos registrados como aceptados: {', '.join(done)}.")
+        return
     if dry_run:
         paths = delivery.write_eml(plan)
         if not quiet:
@@ -100,7 +108,8 @@ def _summary(plan, report, quiet: bool) -> None:
     if report.uncertain:
         click.echo("Un envío detenido dejó esos correos sin confirmar: el servidor pudo haberlos "
                    "aceptado. Busque su Message-ID en el registro del servidor o en el buzón "
-                   "enviado; si no llegaron, vuelva a ejecutar con --resend-uncertain.", err=True)
+                   "enviado: si llegaron, regístrelos con --confirm-delivered CUT; si no, vuelva "
+                   "a ejecutar con --resend-uncertain.", err=True)
     if report.failed or report.uncertain:
         raise DeliveryError(
             f"{len(report.failed) + len(report.uncertain)} de {len(plan.items)} correos no "

@@ -213,3 +213,30 @@ def test_the_code_in_a_message_id_finds_its_letter_in_the_register(register):
     assert (found.clave, found.destinatario) == ("12201", "Cabo de Hornos")
     [attachment] = list(received.message.iter_attachments())
     assert hashlib.sha256(attachment.get_content()).hexdigest() == found.sha256
+
+
+def test_an_uncertain_email_is_skipped_until_confirmed_or_resent(register):
+    """A row left 'enviando' (the process stopped between the server's 250 and the record):
+    reruns list it and send the rest; --confirm-delivered records it once found delivered."""
+    import sqlite3
+
+    mailbox = Mailbox()
+    with Server(mailbox) as server:
+        assert send(register, *server.options(), "--only", "05101").exit_code == 0
+        db = sqlite3.connect(register)
+        with db:
+            db.execute("UPDATE entregas SET estado='enviando'")
+        db.close()
+        rerun = send(register, *server.options())
+        assert rerun.exit_code == 6
+        assert "posiblemente entregado: 05101 Valparaíso <alcaldia@valparaiso.example>" in rerun.output
+        assert "9 correos aceptados" in rerun.output and "1 inciertos" in rerun.output
+        wrong = send(register, "--confirm-delivered", "13120")
+        assert wrong.exit_code == 6 and "no están inciertas ('enviando'): 13120" in wrong.output
+        confirmed = send(register, "--confirm-delivered", "05101")
+        assert confirmed.exit_code == 0, confirmed.output
+        last = send(register, *server.options())
+    assert last.exit_code == 0 and "10 ya aceptados antes" in last.output
+    assert len(mailbox.received) == 10
+    row = deliveries(register)["05101"]
+    assert row["estado"] == "aceptado" and row["respuesta"].startswith("confirmado a mano 20")

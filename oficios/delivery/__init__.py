@@ -12,9 +12,9 @@
 from oficios.delivery.ledger import (ACCEPTED, FAILED, PENDING, SENDING, Delivery, delivery_line,
                                      states)
 from oficios.delivery.prepare import Plan, address_problems, mail_check, prepare, status
-from oficios.delivery.send import Report, deliver, write_eml
+from oficios.delivery.send import Report, confirm_delivered, deliver, write_eml
 from oficios.delivery.smtp import PASSWORD_VARIABLE, DeliveryError, Settings
 
-__all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery", "delivery_line",
-           "DeliveryError", "Plan", "Report", "Settings", "address_problems", "deliver", "mail_check",
-           "prepare", "states", "status", "write_eml"]
+__all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery",
+           "DeliveryError", "Plan", "Report", "Settings", "address_problems", "confirm_delivered",
+           "deliver", "delivery_line", "mail_check", "prepare", "states", "status", "write_eml"]

@@ -124,6 +124,14 @@ class Ledger:
                     "aceptada_en=?, actualizada_en=? WHERE carta=?",
                     (reply, stamp, stamp, letter_id))
 
+    def confirm(self, letter_id: int, note: str) -> bool:
+        """Records as accepted an uncertain ('enviando') e-mail found delivered (by its
+        Message-ID, in the server's log or a mailbox); False if it was not uncertain."""
+        stamp = now()
+        return self._write(f"UPDATE entregas SET estado='{ACCEPTED}', respuesta=?, aceptada_en=?, "
+                           f"actualizada_en=? WHERE carta=? AND estado='{SENDING}'",
+                           (note, stamp, stamp, letter_id)) == 1
+
     def attempt_failed(self, letter_id: int, reply: str, final: bool) -> None:
         """An attempt failed with this reply; `final` records the letter as failed, otherwise
         it stays pending for the next attempt or run."""

@@ -96,6 +96,30 @@ def deliver(plan: Plan, settings: Settings, *, rate: float | None = None, attemp
     return report
 
 
+def confirm_delivered(plan: Plan, keys: list[str]) -> list[str]:
+    """Marks as accepted the uncertain e-mails of these letters, found delivered by their
+    Message-ID; returns the keys confirmed. DeliveryError for a key that is not uncertain."""
+    from oficios.register import Register, now
+
+    by_key = {item.key: item for item in plan.items}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise DeliveryError(f"no hay carta para enviar con clave {', '.join(unknown)}",
+                            hint="use claves de la nómina (y de --only, si lo dio)")
+    with _sending_lock(plan.register), Register(plan.register) as db:
+        ledger = Ledger(db)
+        current = ledger.deliveries(plan.batch.id)
+        wrong = [k for k in keys if k not in current or current[k].state != SENDING]
+        if wrong:
+            raise DeliveryError(
+                f"no están inciertas ('enviando'): {', '.join(wrong)}", file=plan.register,
+                hint="solo se confirma a mano un correo que un envío detenido dejó 'enviando'")
+        for key in keys:
+            ledger.confirm(by_key[key].letter_id, f"confirmado a mano {now()}: "
+                                                  f"{by_key[key].message_id} fue entregado")
+    return list(keys)
+
+
 def _send_one(connection: Connection, ledger: Ledger, item: Outgoing, attempts: int,
               backoff: float, resend_uncertain: bool, sleep) -> str | None:
     """Sends one e-mail with retries; None when accepted, else the reply it failed with."""
