@@ -154,7 +154,17 @@ def test_recipients_without_a_registered_letter_and_bad_templates_are_refused(re
     assert result.exit_code == 3 and "[correo] cc: 'archivo@' no es una dirección" in result.output
     unknown_key = mail_template(tmp_path / "key", '[correo]\ncolumnas = "email"\n')
     result = send(register, template=unknown_key)
-    assert result.exit_code == 3 and "[correo] has unknown keys: columnas" in result.output
+    assert result.exit_code == 3 and "[correo] tiene claves desconocidas: columnas" in result.output
+    no_table = mail_template(tmp_path / "sin-tabla", "")
+    result = send(register, template=no_table)
+    assert result.exit_code == 3 and "la plantilla no tiene la tabla [correo]" in result.output
+    no_body = mail_template(tmp_path / "sin-cuerpo", "[correo]\n")
+    (no_body / "correo.md").unlink()
+    result = send(register, template=no_body)
+    assert result.exit_code == 3 and "correo.md: no existe el archivo" in result.output
+    syntax = mail_template(tmp_path / "sintaxis", "[correo]\n", body="Hola\n\n{{ municipalidad \n")
+    result = send(register, template=syntax)
+    assert result.exit_code == 3 and "correo.md, line 3: error de sintaxis" in result.output
 
 
 def test_the_register_shows_no_deliveries_before_sending_and_each_state_after(register):

@@ -42,12 +42,12 @@ class MailTemplate:
         table = template.meta.get(TABLE)
         self._file = template.folder / METADATA_FILE
         if not isinstance(table, dict):
-            raise TemplateError(f"the template has no [{TABLE}] table", file=self._file,
-                                hint='add [correo] with columna = "email" and write correo.md '
-                                     "beside oficio.toml")
+            raise TemplateError(f"la plantilla no tiene la tabla [{TABLE}]", file=self._file,
+                                hint='agregue [correo] con columna = "email" y escriba correo.md '
+                                     "junto a oficio.toml")
         unknown = sorted(set(table) - KEYS)
         if unknown:
-            raise TemplateError(f"[{TABLE}] has unknown keys: {', '.join(unknown)}",
+            raise TemplateError(f"[{TABLE}] tiene claves desconocidas: {', '.join(unknown)}",
                                 file=self._file, hint=f"use {', '.join(sorted(KEYS))}")
         self.column: str = self._text(table, "columna", "email")
         self.subject_source: str = self._text(table, "asunto", DEFAULT_SUBJECT)
@@ -56,17 +56,17 @@ class MailTemplate:
         self.reply_to: str | None = self._address(reply, "responder_a") if reply else None
         self.attach_docx = table.get("adjuntar_docx", False)
         if not isinstance(self.attach_docx, bool):
-            raise TemplateError(f"[{TABLE}] adjuntar_docx must be true or false", file=self._file)
+            raise TemplateError(f"[{TABLE}] adjuntar_docx debe ser true o false", file=self._file)
         self.body_file = template.folder / MAIL_FILE
         if not self.body_file.is_file():
-            raise TemplateError("file not found", file=self.body_file,
-                                hint=f"a template with a [{TABLE}] table needs {MAIL_FILE}: the "
-                                     "e-mail's body, in Markdown with Jinja placeholders")
+            raise TemplateError("no existe el archivo", file=self.body_file,
+                                hint=f"una plantilla con tabla [{TABLE}] necesita {MAIL_FILE}: el "
+                                     "cuerpo del correo, en Markdown con marcadores Jinja")
         try:
             self.body_source = self.body_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise TemplateError("not valid UTF-8 text", file=self.body_file,
-                                hint="save it as UTF-8") from None
+            raise TemplateError("no es texto UTF-8 válido", file=self.body_file,
+                                hint="guárdelo como UTF-8") from None
         self._subject_env = _environment(markdown.collapse)
         self._body_env = _environment(markdown.escape)
         self._subject = self._compile(self._subject_env, self.subject_source, f"[{TABLE}] asunto")
@@ -82,8 +82,8 @@ class MailTemplate:
     def _text(self, table: dict[str, Any], key: str, default: str) -> str:
         value = table.get(key, default)
         if not isinstance(value, str):
-            raise TemplateError(f"[{TABLE}] {key} must be text", file=self._file,
-                                hint=f'write {key} = "..."')
+            raise TemplateError(f"[{TABLE}] {key} debe ser texto", file=self._file,
+                                hint=f'escriba {key} = "..."')
         return value
 
     def _list(self, table: dict[str, Any], key: str) -> list[str]:
@@ -91,8 +91,8 @@ class MailTemplate:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise TemplateError(f"[{TABLE}] {key} must be a list of addresses", file=self._file,
-                                hint=f'write {key} = ["oficina.partes@ejemplo.cl"]')
+            raise TemplateError(f"[{TABLE}] {key} debe ser una lista de direcciones",
+                                file=self._file, hint=f'escriba {key} = ["oficina.partes@ejemplo.cl"]')
         return value
 
     def _address(self, value: str, key: str) -> str:
@@ -108,7 +108,7 @@ class MailTemplate:
             return env.from_string(source)
         except TemplateSyntaxError as exc:
             body = where == MAIL_FILE
-            raise TemplateError(f"template syntax error{'' if body else ' in ' + where}: "
+            raise TemplateError(f"error de sintaxis{'' if body else ' en ' + where}: "
                                 f"{exc.message}", file=self.body_file if body else self._file,
                                 line=exc.lineno if body else None) from None
 
@@ -131,9 +131,9 @@ class MailTemplate:
             subject = self._subject.render(context).strip()
             body = self._body.render(context)
         except JinjaError as exc:
-            raise TemplateError(f"cannot render the e-mail for roster row {row}: {exc}",
-                                file=self.body_file, hint="check the placeholders used in "
-                                f"{MAIL_FILE} and [{TABLE}] asunto") from None
+            raise TemplateError(f"no se puede escribir el correo de la fila {row} de la nómina: "
+                                f"{exc}", file=self.body_file, hint="revise los marcadores de "
+                                f"{MAIL_FILE} y de [{TABLE}] asunto") from None
         blocks = self._parser.parse(body)
         return Mail(subject=subject, text=plain_text(blocks), html=html_document(subject, blocks))
 
