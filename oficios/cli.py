@@ -215,6 +215,10 @@ def check(template: Path, roster: Path, column_map, sheet) -> None:
     needed = sorted(tpl.required_variables())
     click.echo(f"OK: {roster} gives the {len(needed)} values the template {template} uses "
                f"({', '.join(needed)}) for all {len(ros)} recipients.")
+    from oficios.delivery import mail_check
+
+    for line in mail_check(tpl, ros):
+        click.echo(line)
 
 
 @cli.command()
@@ -256,8 +260,9 @@ def new(folder: Path) -> None:
 
 def _add_office_commands() -> None:
     from oficios.cli_register import register, verify
+    from oficios.cli_send import send
 
-    for command in (register, verify):
+    for command in (register, verify, send):
         for sub in [command, *getattr(command, "commands", {}).values()]:
             sub.callback = reports_errors(sub.callback)
         cli.add_command(command)
