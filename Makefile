@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 # Pango for text layout; libharfbuzz-subset0 because without it WeasyPrint 70 silently falls
 # back to fontTools subsetting, which made each letter ~2.5x slower here.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+# The web application's browser tests drive Debian's Chromium through Playwright.
+SYSTEM_PACKAGES += chromium
 
-.PHONY: run test test-fast lint bench system-deps clean
+.PHONY: run test test-fast lint bench system-deps clean serve catalog
 
 run: $(STAMP)
 	$(BIN)/oficios generate
@@ -23,6 +25,17 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check oficios tests bench recipients
+
+serve: $(STAMP)
+	$(BIN)/oficios serve
+
+# The message catalog: extract the messages, merge them into each language's .po (then
+# translate the new entries in oficios/locale/<lang>/LC_MESSAGES/oficios.po by hand).
+catalog: $(STAMP)
+	$(BIN)/pybabel -q extract -F oficios/locale/babel.cfg -o oficios/locale/oficios.pot \
+	  --no-location --sort-output --omit-header .
+	$(BIN)/pybabel -q update -i oficios/locale/oficios.pot -d oficios/locale -D oficios \
+	  --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)
 	$(BIN)/python bench/batch.py

@@ -193,6 +193,7 @@ def _add_office_commands() -> None:
 
 
 _add_office_commands()
+__import__("oficios.cli_web").cli_web.install(cli, reports_errors)  # oficios serve, oficios user
 
 
 def main() -> None:

@@ -1,0 +1,299 @@
+"""The one module of the web application that calls the oficios engine.
+
+Pages speak in the small types below; when the engine's public API changes, this file is
+the one to adapt.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oficios.errors import ErrorList, OficiosError
+from oficios.i18n import gettext as _
+
+PREVIEW_PAGES = 2
+PREVIEW_SCALE = 1.25
+FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "LiberationSans-Bold.ttf"
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A template folder the server offers: its slug, number and matter, or why it cannot be used.
+
+    `error` is None when the template loads.
+    """
+
+    slug: str
+    path: Path
+    numero: str = ""
+    materia: str = ""
+    columns: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to fix in a roster or template, located as precisely as the engine knows."""
+
+    message: str
+    row: int | None = None
+    column: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class Checked:
+    """What a roster gives a template: its recipients (key, name) or every problem at once.
+
+    `headers` are the roster's column headers as written (empty if the file cannot be read).
+    """
+
+    recipients: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
+
+
+def templates(folder: Path) -> list[TemplateInfo]:
+    """Every template folder (holding an oficio.toml) under `folder`, by name."""
+    from oficios.template import METADATA_FILE, OficioTemplate
+
+    found = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(p for p in folder.iterdir() if (p / METADATA_FILE).is_file()):
+        try:
+            template = OficioTemplate(path)
+            found.append(TemplateInfo(path.name, path.resolve(), template.text("oficio", "numero"),
+                                      template.text("oficio", "materia"), _columns(template)))
+        except OficiosError as exc:
+            found.append(TemplateInfo(path.name, path.resolve(), error=exc.format()))
+    return found
+
+
+def _columns(template) -> tuple[str, ...]:
+    """The roster columns a template reads, key and name first."""
+    names = [template.key_column, template.name_column, *sorted(template.required_variables()),
+             *template.optional_columns]
+    return tuple(dict.fromkeys(names))
+
+
+def problems_of(error: OficiosError) -> list[Problem]:
+    """Each problem an error holds (an ErrorList holds several)."""
+    errors = error.errors if isinstance(error, ErrorList) else [error]
+    return [Problem(e.message, e.row, e.column, e.hint) for e in errors]
+
+
+def check(template: TemplateInfo, roster: Path, column_map: dict[str, str]) -> Checked:
+    """Reads and checks the roster against the template, as `oficios check` does."""
+    from oficios import pipeline
+
+    result = Checked(columns=template.columns)
+    try:
+        from oficios.roster import _read_table
+
+        result.headers = [h for h in _read_table(roster).header if h]
+    except OficiosError:
+        pass
+    job = pipeline.Job(template=template.path, roster=roster, column_map=tuple(column_map.items()))
+    try:
+        tpl, recipients = pipeline.load(job)
+    except OficiosError as exc:
+        result.problems = problems_of(exc)
+        return result
+    result.recipients = [(r[tpl.key_column], r[tpl.name_column]) for r in recipients.recipients]
+    return result
+
+
+def preview(template: TemplateInfo, roster: Path, column_map: dict[str, str], key: str,
+            output: Path) -> list[bytes]:
+    """Pages 1-2 of one recipient's letter as PNG images marked as a draft (BORRADOR).
+
+    The letter is rendered alone and registered nowhere, into the output's preview folder.
+    """
+    from oficios import pipeline
+
+    job = pipeline.Job(template=template.path, roster=roster, output=output, formats=("pdf",),
+                       only=(key,), column_map=tuple(column_map.items()), workers=1)
+    result = pipeline.generate(job, kind="preview")
+    return [_draft_png(page) for page in _rasterize(result.files["pdf"][0])]
+
+
+def warm_up() -> None:
+    """Loads the PDF renderer and rasterizer, so the first preview is as quick as the next."""
+    import oficios.render_pdf  # noqa: F401
+    import pypdfium2  # noqa: F401
+
+
+def _rasterize(pdf: Path):
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(pdf))
+    try:
+        for index in range(min(PREVIEW_PAGES, len(document))):
+            yield document[index].render(scale=PREVIEW_SCALE).to_pil()
+    finally:
+        document.close()
+
+
+def _draft_png(image) -> bytes:
+    """The page with BORRADOR across it, in translucent red, as PNG bytes."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    word = _("DRAFT")
+    mark = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    font = ImageFont.truetype(str(FONT), size=image.width // 6)
+    draw = ImageDraw.Draw(mark)
+    box = draw.textbbox((0, 0), word, font=font)
+    stamp = Image.new("RGBA", (box[2] - box[0] + 20, box[3] - box[1] + 20), (0, 0, 0, 0))
+    ImageDraw.Draw(stamp).text((10 - box[0], 10 - box[1]), word, font=font, fill=(200, 0, 0, 90))
+    stamp = stamp.rotate(50, expand=True)
+    mark.alpha_composite(stamp, ((image.width - stamp.width) // 2, (image.height - stamp.height) // 2))
+    page = image.convert("RGBA")
+    page.alpha_composite(mark)
+    buffer = io.BytesIO()
+    page.convert("RGB").save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def job(template: TemplateInfo, roster: Path, column_map: dict[str, str], *, output: Path,
+        register: Path, workers: int | None, command: str, reissue: bool = False,
+        reason: str = ""):
+    """The engine's description of a whole batch."""
+    from oficios import pipeline
+
+    return pipeline.Job(template=template.path, roster=roster, output=output, register=register,
+                        workers=workers, command=command, reissue=reissue, reason=reason,
+                        column_map=tuple(column_map.items()))
+
+
+def generate(batch_job, progress) -> int | None:
+    """Runs a batch to the end; the register's batch id (None if nothing was registered)."""
+    from oficios import pipeline
+
+    result = pipeline.generate(batch_job, progress=progress)
+    return result.batch.id if result.batch is not None else None
+
+
+def template_sha256(template: TemplateInfo) -> str:
+    """The hash the register keeps of a template folder."""
+    from oficios.archive import folder_sha256
+
+    return folder_sha256(template.path)
+
+
+# -- the register ---------------------------------------------------------------------------
+
+
+def _register(path: Path):
+    from oficios.register import Register
+
+    return Register(path, readonly=True)
+
+
+def batches(register: Path) -> list:
+    """Every batch, newest first; none when there is no register yet."""
+    if not register.is_file():
+        return []
+    with _register(register) as db:
+        return db.batches()
+
+
+def batch(register: Path, batch_id: int):
+    """One batch by id, or None."""
+    return next((b for b in batches(register) if b.id == batch_id), None)
+
+
+def letters(register: Path, batch_id: int | None = None, query: str = "") -> list[dict]:
+    """Registered letters, optionally of one batch, matching a search (any case or accents)
+    in the recipient, key, oficio number or verification code."""
+    if not register.is_file():
+        return []
+    with _register(register) as db:
+        rows = db.letters(batch_id)
+    words = _fold(query).split()
+    if words:
+        rows = [r for r in rows if all(w in _fold(" ".join(
+            str(r[c]) for c in ("destinatario", "clave", "oficio", "codigo"))) for w in words)]
+    return rows
+
+
+def _fold(text: str) -> str:
+    from oficios.roster_checks import fold
+
+    return fold(text).replace("-", "")
+
+
+def letter_history(register: Path, code: str) -> tuple[dict | None, list[dict], dict]:
+    """A letter by its code, every version of it (same oficio and key), and their batches."""
+    rows = letters(register)
+    letter = next((r for r in rows if r["codigo"] == code), None)
+    if letter is None:
+        return None, [], {}
+    versions = [r for r in rows if r["oficio"] == letter["oficio"] and r["clave"] == letter["clave"]]
+    by_id = {b.id: b for b in batches(register)}
+    return letter, versions, {r["lote"]: by_id[r["lote"]] for r in versions}
+
+
+EXPORT_COLUMNS = ["lote", "oficio", "version", "fecha", "clave", "destinatario", "fila", "codigo",
+                  "escrita_en", "pdf", "pdf_sha256", "docx", "docx_sha256"]
+
+
+def export_csv(register: Path) -> str:
+    """Every registered letter with its files' hashes, as CSV (as `oficios register export`)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(letters(register))
+    return buffer.getvalue()
+
+
+def batch_files(register: Path, batch_id: int, fmt: str) -> list[Path]:
+    """The files of one format a batch registered that still exist inside its folder."""
+    found = batch(register, batch_id)
+    if found is None:
+        return []
+    folder = Path(found.carpeta).resolve()
+    paths = [Path(r[fmt]).resolve() for r in letters(register, batch_id) if r.get(fmt)]
+    return [p for p in paths if p.is_relative_to(folder) and p.is_file()]
+
+
+def batch_record(register: Path, batch_id: int, what: str) -> Path | None:
+    """The batch's archive copy ('archivo') or nómina ('nomina'), if its folder still holds
+    the ones made for this batch (a later version of the oficio replaces them)."""
+    import json
+
+    found = batch(register, batch_id)
+    if found is None:
+        return None
+    folder = Path(found.carpeta)
+    try:
+        about = json.loads((folder / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(about, dict) or (about.get("oficio"), about.get("version")) != \
+            (found.oficio, found.version):
+        return None
+    path = folder / (f"{folder.name}-combinado.pdf" if what == "archivo" else "nomina.csv")
+    return path if path.is_file() else None
+
+
+# -- verification ---------------------------------------------------------------------------
+
+
+def verify_file(path: Path, register: Path):
+    """The register's verdict on a file (oficios.verify.Verdict)."""
+    from oficios.verify import verify
+
+    return verify(path, register)
+
+
+def verify_code(code: str, register: Path):
+    """The register's verdict on a typed verification code (oficios.verify.Verdict)."""
+    from oficios import verify
+
+    return verify.verify_code(code, register)

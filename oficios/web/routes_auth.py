@@ -1,0 +1,52 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from oficios.i18n import gettext as _
+from oficios.web.pages import render
+from oficios.web.security import check_csrf, sign_in
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: never another site ('//x', 'http://x')."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/entrar")
+async def sign_in_page(request: Request, siguiente: str = "/", expirada: int = 0):
+    message = _("Your session expired. Sign in again.") if expirada else None
+    return render(request, "entrar.html", title=_("Sign in"), next=_safe_next(siguiente),
+                  message=message, username="")
+
+
+@router.post("/entrar")
+async def sign_in_form(request: Request, usuario: str = Form(""), clave: str = Form(""),
+                       siguiente: str = Form("/")):
+    from oficios.web.accounts import Accounts
+
+    def check() -> str | None:
+        with Accounts(request.app.state.config.accounts_path()) as accounts:
+            return accounts.check(usuario, clave)
+
+    user = await asyncio.to_thread(check)  # argon2 takes a while: not on the event loop
+    if user is None:
+        return render(request, "entrar.html", status=401, title=_("Sign in"),
+                      next=_safe_next(siguiente), username=usuario,
+                      message=_("The user name or the password is not right."))
+    sign_in(request, user)
+    return RedirectResponse(_safe_next(siguiente), status_code=303)
+
+
+@router.post("/salir")
+async def sign_out(request: Request):
+    request.session.clear()
+    return RedirectResponse("/entrar", status_code=303)
