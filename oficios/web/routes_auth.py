@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from oficios.i18n import gettext as _
 from oficios.web.pages import render
-from oficios.web.security import check_csrf, sign_in
+from oficios.web.security import SIGNED_IN_BEFORE, check_csrf, sign_in
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -43,10 +43,15 @@ async def sign_in_form(request: Request, usuario: str = Form(""), clave: str = F
                       next=_safe_next(siguiente), username=usuario,
                       message=_("The user name or the password is not right."))
     sign_in(request, user)
-    return RedirectResponse(_safe_next(siguiente), status_code=303)
+    response = RedirectResponse(_safe_next(siguiente), status_code=303)
+    response.set_cookie(SIGNED_IN_BEFORE, "1", max_age=90 * 24 * 3600, httponly=True,
+                        samesite="strict", secure=request.app.state.config.secure_cookies)
+    return response
 
 
 @router.post("/salir")
 async def sign_out(request: Request):
     request.session.clear()
-    return RedirectResponse("/entrar", status_code=303)
+    response = RedirectResponse("/entrar", status_code=303)
+    response.delete_cookie(SIGNED_IN_BEFORE)
+    return response

@@ -15,6 +15,9 @@ import time
 from fastapi import Request
 
 SESSION_COOKIE = "oficios_sesion"
+# Set at sign-in, removed at sign-out: a browser holding it without a session has seen its
+# session expire (the session cookie itself is dropped by the browser when it runs out).
+SIGNED_IN_BEFORE = "oficios_entro"
 CSRF_FIELD = "csrf"
 
 
@@ -63,9 +66,7 @@ def current_user(request: Request) -> str:
     user = request.session.get("usuario")
     if not user:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        # A cookie the middleware could not read (too old, or signed by an older key).
-        expired = SESSION_COOKIE in request.cookies and not request.session
-        raise NotSignedIn(path, expired=expired)
+        raise NotSignedIn(path, expired=SIGNED_IN_BEFORE in request.cookies)
     return user
 
 
