@@ -222,9 +222,11 @@ def letters(register: Path, batch_id: int | None = None, query: str = "") -> lis
 
 
 def _fold(text: str) -> str:
-    from oficios.roster_checks import fold
+    """Text as searched: lower case, without accents or the dashes of codes."""
+    import unicodedata
 
-    return fold(text).replace("-", "")
+    text = unicodedata.normalize("NFKD", text).lower().replace("-", "")
+    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def letter_history(register: Path, code: str) -> tuple[dict | None, list[dict], dict]:
