@@ -16,8 +16,9 @@ HEADER = "cut;municipalidad;comunas;provincia;cut_provincia;region;cut_region;al
 def config(tmp_path: Path, **changes):
     from oficios.web import WebConfig
 
-    return WebConfig(templates=ROOT / "templates", output=tmp_path / "salida",
-                     language="es", workers=2, **changes)
+    settings = dict(templates=ROOT / "templates", output=tmp_path / "salida", language="es",
+                    workers=2)
+    return WebConfig(**(settings | changes))
 
 
 def make_app(tmp_path: Path, **changes):
