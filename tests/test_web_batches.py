@@ -103,7 +103,7 @@ def test_preview_shows_pages_one_and_two_as_draft_images_in_under_a_second(clien
     started = time.perf_counter()
     page = client.get(str(review.url) + "&ver=13120")
     seconds = time.perf_counter() - started
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page.text)
+    images = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page.text)
     assert len(images) == 2, "pages 1 and 2"
     assert 'alt="Borrador de la carta, página 1"' in page.text
     assert seconds < 1.0, f"preview took {seconds:.2f} s"

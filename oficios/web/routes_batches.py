@@ -107,12 +107,13 @@ async def review(request: Request, plantilla: str, nomina: str, nombre: str = ""
         raise HTTPException(404)
     column_map = _column_map(request.query_params, template)
     checked = await asyncio.to_thread(engine.check, template, roster, column_map)
-    too_many = len(checked.recipients) > config.max_rows
-    if too_many:
-        checked.problems.append(engine.Problem(
+    if len(checked.recipients) > config.max_rows:
+        checked = engine.Checked(problems=[engine.Problem(
             _("the roster has {count} recipients; at most {limit} are accepted at a time").format(
-                count=len(checked.recipients), limit=config.max_rows)))
-        checked.recipients = []
+                count=len(checked.recipients), limit=config.max_rows))],
+            headers=checked.headers, columns=checked.columns)
+    elif checked.recipients and not ver:
+        engine.prepare_preview(template, roster, config.output)
     pages, seconds, preview_problem = [], None, None
     keys = {k for k, _name in checked.recipients}
     if ver and ver in keys:
@@ -120,7 +121,7 @@ async def review(request: Request, plantilla: str, nomina: str, nombre: str = ""
         try:
             images = await asyncio.to_thread(engine.preview, template, roster, column_map, ver,
                                              config.output)
-            pages = [base64.b64encode(png).decode() for png in images]
+            pages = [base64.b64encode(image).decode() for image in images]
         except OficiosError as exc:
             preview_problem = engine.problems_of(exc)[0]
         seconds = time.perf_counter() - started
