@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.pipeline import DEFAULT_OUTPUT
@@ -33,8 +33,6 @@ class WebConfig:
     max_unzipped_bytes: int = 50 * 1024 * 1024
     max_rows: int = 5000
     verify_per_minute: int = 20
-    public_url: str = ""
-    extra: dict = field(default_factory=dict)
 
     def register_path(self) -> Path:
         """The register's file."""

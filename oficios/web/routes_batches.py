@@ -126,6 +126,10 @@ async def review(request: Request, plantilla: str, nomina: str, nombre: str = ""
             preview_problem = engine.problems_of(exc)[0]
         seconds = time.perf_counter() - started
     run = request.app.state.jobs.get(template.slug)
+    if seconds is not None:
+        from babel.numbers import format_decimal
+
+        seconds = format_decimal(seconds, format="0.00", locale=language())
     return render(request, "revisar.html", title=_("Review the roster"), template=template,
                   sha=nomina, shown=uploads.shown_name(nombre), checked=checked,
                   column_map=column_map, map_prefix=MAP_PREFIX, chosen_key=ver, pages=pages,
@@ -173,7 +177,9 @@ async def progress_page(request: Request, slug: str, user: str = Depends(current
     if run is None:
         return RedirectResponse("/registro", status_code=303)
     state = run.snapshot()
-    return render(request, "progreso.html", title=_("Generating"), template=template, run=run,
+    title = {"completo": _("Batch generated"), "error": _("The batch stopped")}.get(
+        state["estado"], _("Generating"))
+    return render(request, "progreso.html", title=title, template=template, run=run,
                   state=state, text=progress_text(state))
 
 
