@@ -210,3 +210,27 @@ def test_a_batch_stopped_mid_way_is_resumed_from_the_register_page(app, client, 
     with Register(cfg.register_path(), readonly=True) as db:
         (after,) = db.batches()
     assert after.estado == "completo" and after.cartas == 40
+
+
+def test_a_new_roster_for_an_issued_oficio_is_a_reissue_with_its_reason(app, client):
+    first = _generate(client, upload(client, DATA / "roster-four-municipalities.csv"))
+    assert app.state.jobs.wait(SLUG, timeout=120).state == "completo", first.text
+    review = upload(client, DATA / "roster-four-municipalities-with-a-mayor-added.csv")
+    refused = _generate(client, review)
+    assert refused.status_code == 409
+    assert "Este oficio ya se emitió (versión 1," in refused.text
+    assert "marque «Es una reemisión con contenido nuevo» y escriba el motivo" in refused.text
+    form = review.text.split('action="/lotes/generar"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    no_reason = client.post("/lotes/generar", data=fields | {"reemision": "1", "motivo": " "})
+    assert no_reason.status_code == 409 and "Una reemisión necesita su motivo" in no_reason.text
+    reason = "Se agrega el nombre del alcalde de Ñuñoa"
+    client.post("/lotes/generar", data=fields | {"reemision": "1", "motivo": reason})
+    run = app.state.jobs.wait(SLUG, timeout=120)
+    assert run.state == "completo", run.error
+    found = client.get("/registro", params={"q": "13120"})
+    codes = re.findall(r'href="/registro/cartas/([A-Z2-7-]+)"', found.text)
+    assert len(codes) == 2  # versions 1 and 2
+    letter = text_of(client.get(f"/registro/cartas/{codes[-1]}").text)
+    assert "Versiones de esta carta" in letter and reason in letter
+    assert "versión 2" in letter

@@ -281,6 +281,11 @@ def batches(register: Path) -> list:
         return db.batches()
 
 
+def latest_batch(register: Path, oficio: str):
+    """The newest version of an oficio in the register, or None."""
+    return next((b for b in batches(register) if b.oficio == oficio), None)
+
+
 def batch(register: Path, batch_id: int):
     """One batch by id, or None."""
     return next((b for b in batches(register) if b.id == batch_id), None)

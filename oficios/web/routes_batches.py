@@ -147,11 +147,37 @@ async def start_batch(request: Request, plantilla: str = Form(...), nomina: str 
     if roster is None:
         raise HTTPException(404)
     column_map = _column_map(await request.form(), template)
+    refusal = await asyncio.to_thread(_reissue_refusal, config, template, nomina, bool(reemision),
+                                      motivo)
+    if refusal:
+        return render(request, "error.html", status=409, title=_("Not generated"),
+                      message=refusal, link=_review_url(template.slug, nomina,
+                                                        uploads.shown_name(nombre), column_map),
+                      link_text=_("Back to the roster"))
     command = ["oficios", "web", "--usuario", user, "--nomina", uploads.shown_name(nombre)]
     for name, header in column_map.items():
         command += ["--map", f"{name}={header}"]
     return _start(request, template, roster, column_map, user, shlex.join(command),
                   reissue=bool(reemision), reason=motivo)
+
+
+def _reissue_refusal(config, template, sha: str, reissue: bool, reason: str) -> str | None:
+    """Why the register would refuse this batch, said for the page; None if it would not.
+
+    Asked before starting, so the clerk reads what to tick, not the command line's options.
+    """
+    latest = engine.latest_batch(config.register_path(), template.numero)
+    if reissue and not reason.strip():
+        return _("A re-issue needs its reason: write why the oficio is issued again.")
+    if reissue and latest is None:
+        return _("This oficio has not been issued yet: untick the re-issue.")
+    if not reissue and latest is not None and \
+            (latest.plantilla_sha256, latest.nomina_sha256) != (engine.template_sha256(template), sha):
+        return _("This oficio was already issued (version {version}, {when}) with another "
+                 "template or roster. To issue it again, tick «This is a re-issue with new "
+                 "content» and write the reason; or give the new letter its own number.").format(
+            version=latest.version, when=latest.generado_en.replace("T", " ")[:16])
+    return None
 
 
 def _start(request: Request, template, roster, column_map, user, command, reissue=False, reason=""):
