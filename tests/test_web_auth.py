@@ -127,3 +127,17 @@ def test_a_short_password_is_refused_with_a_spanish_message(tmp_path):
                                       str(tmp_path)], env={"OFICIOS_LANG": "es"})
     assert result.exit_code == 1
     assert "la contraseña tiene menos de 10 caracteres (elija una más larga)" in result.output
+
+
+def test_password_guessing_is_slowed_per_client(tmp_path):
+    from fastapi.testclient import TestClient
+
+    app = make_app(tmp_path, sign_in_per_minute=3)
+    client = TestClient(app)
+    token = csrf_of(client.get("/entrar").text)
+    answers = [client.post("/entrar", data={"usuario": USER, "clave": f"intento {n}",
+                                            "csrf": token}).status_code for n in range(4)]
+    assert answers == [401, 401, 401, 429]
+    limited = client.post("/entrar", data={"usuario": USER, "clave": PASSWORD, "csrf": token})
+    assert limited.status_code == 429
+    assert "Demasiados intentos de entrar desde este computador" in limited.text

@@ -44,7 +44,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     app.state.config = config
     app.state.jobs = Jobs()
     app.state.pages = pages.templates()
-    app.state.verify_limit = RateLimit(config.verify_per_minute)
+    app.state.verify_limit = RateLimit("verificar", config.verify_per_minute)
+    app.state.sign_in_limit = RateLimit("entrar", config.sign_in_per_minute)
     with Accounts(config.accounts_path()) as accounts:
         secret = accounts.secret()
     app.mount("/estatico", StaticFiles(directory=pages.TEMPLATES.parent / "static"), name="estatico")
@@ -85,11 +86,13 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, exc: RateLimited):
+        message = i18n.gettext("Too many verifications from this computer. Wait {seconds} "
+                               "seconds and try again.") if exc.what == "verificar" else \
+            i18n.gettext("Too many sign-in attempts from this computer. Wait {seconds} seconds "
+                         "and try again.")
         response = render(request, "error.html", status=429,
                           title=i18n.gettext("Too many requests"),
-                          message=i18n.gettext("Too many verifications from this computer. "
-                                               "Wait {seconds} seconds and try again.").format(
-                              seconds=exc.retry_after))
+                          message=message.format(seconds=exc.retry_after))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -33,6 +33,7 @@ class WebConfig:
     max_unzipped_bytes: int = 50 * 1024 * 1024
     max_rows: int = 5000
     verify_per_minute: int = 20
+    sign_in_per_minute: int = 10  # attempts per client address: password guessing is slow
 
     def register_path(self) -> Path:
         """The register's file."""

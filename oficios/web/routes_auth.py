@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from oficios.i18n import gettext as _
 from oficios.web.pages import render
-from oficios.web.security import SIGNED_IN_BEFORE, check_csrf, sign_in
+from oficios.web.security import SIGNED_IN_BEFORE, check_csrf, client_of, sign_in
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -32,6 +32,8 @@ async def sign_in_page(request: Request, siguiente: str = "/", expirada: int = 0
 async def sign_in_form(request: Request, usuario: str = Form(""), clave: str = Form(""),
                        siguiente: str = Form("/")):
     from oficios.web.accounts import Accounts
+
+    request.app.state.sign_in_limit.hit(client_of(request))
 
     def check() -> str | None:
         with Accounts(request.app.state.config.accounts_path()) as accounts:

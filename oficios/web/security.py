@@ -35,11 +35,12 @@ class CsrfRefused(Exception):
 
 
 class RateLimited(Exception):
-    """Too many requests from one client; `retry_after` seconds to wait."""
+    """Too many requests from one client; `retry_after` seconds to wait; `what` was asked
+    ('verificar' or 'entrar')."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, what: str) -> None:
         super().__init__(retry_after)
-        self.retry_after = retry_after
+        self.retry_after, self.what = retry_after, what
 
 
 def csrf_token(request: Request) -> str:
@@ -80,8 +81,8 @@ def sign_in(request: Request, user: str) -> None:
 class RateLimit:
     """At most `limit` requests per client in any `window` seconds (a sliding window)."""
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
+    def __init__(self, what: str, limit: int, window: float = 60.0) -> None:
+        self.what, self.limit, self.window = what, limit, window
         self._seen: dict[str, collections.deque] = {}
         self._lock = threading.Lock()
 
@@ -95,7 +96,7 @@ class RateLimit:
             while seen and seen[0] <= now - self.window:
                 seen.popleft()
             if len(seen) >= self.limit:
-                raise RateLimited(max(1, int(seen[0] + self.window - now) + 1))
+                raise RateLimited(max(1, int(seen[0] + self.window - now) + 1), self.what)
             seen.append(now)
 
 
