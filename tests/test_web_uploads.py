@@ -100,3 +100,10 @@ def test_uploading_needs_the_csrf_token(client):
     assert response.status_code == 403
     page = client.get("/lotes/nuevo")
     assert csrf_of(page.text)
+
+
+def test_a_hand_edited_address_gets_a_page_not_the_framework_s_json(client):
+    for path in ("/lotes/revisar", "/lotes/abc/pdf.zip", "/registro/lotes/x"):
+        response = client.get(path)
+        assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+        assert "La dirección o el formulario enviado está incompleto o no es válido." in response.text

@@ -68,6 +68,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 def _handlers(app: FastAPI) -> None:
     from urllib.parse import quote
 
+    from fastapi.exceptions import RequestValidationError
+
     from oficios.web.pages import render
 
     @app.exception_handler(NotSignedIn)
@@ -95,6 +97,13 @@ def _handlers(app: FastAPI) -> None:
                           message=message.format(seconds=exc.retry_after))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # A hand-edited address or a form sent incomplete: a page, not the framework's JSON.
+        return render(request, "error.html", status=400, title=i18n.gettext("Invalid request"),
+                      message=i18n.gettext("The address or the form sent is incomplete or not "
+                                           "valid. Go back and try again."))
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc):
