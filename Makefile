@@ -11,8 +11,10 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
 # Signing: a software PKCS#11 token for the tests and bench, and pkcs11-tool to load it.
 SYSTEM_PACKAGES += softhsm2 opensc
+# The web application's browser tests drive Debian's Chromium through Playwright.
+SYSTEM_PACKAGES += chromium
 
-.PHONY: run test test-fast lint bench system-deps clean install-check
+.PHONY: run test test-fast lint bench system-deps clean install-check serve catalog
 
 run: $(STAMP)
 	$(BIN)/oficios generate
@@ -30,6 +32,17 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check oficios tests bench recipients
+
+serve: $(STAMP)
+	$(BIN)/oficios serve
+
+# The message catalog: extract the messages, merge them into each language's .po (then
+# translate the new entries in oficios/locale/<lang>/LC_MESSAGES/oficios.po by hand).
+catalog: $(STAMP)
+	$(BIN)/pybabel -q extract -F oficios/locale/babel.cfg -o oficios/locale/oficios.pot \
+	  --no-location --sort-output --omit-header .
+	$(BIN)/pybabel -q update -i oficios/locale/oficios.pot -d oficios/locale -D oficios \
+	  --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)
 	$(BIN)/python bench/batch.py

@@ -36,7 +36,8 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it.
 _EXPORTS = {
     "load_template": "oficios.api", "read_roster": "oficios.api", "check": "oficios.api",
-    "letters": "oficios.api", "render": "oficios.api", "open_register": "oficios.api",
+    "letters": "oficios.api", "render": "oficios.api", "renderer": "oficios.api",
+    "open_register": "oficios.api",
     "verify_file": "oficios.api",  # not "verify": that is the module oficios.verify
     "generate": "oficios.pipeline", "Job": "oficios.pipeline", "Result": "oficios.pipeline",
     "Progress": "oficios.pipeline",

@@ -20,7 +20,6 @@ from oficios.letter import Letter
 from oficios.roster import Roster
 from oficios.template import OficioTemplate
 
-FORMATS = ("pdf", "docx")
 
 
 def load_template(folder: str | Path) -> OficioTemplate:
@@ -60,28 +59,26 @@ def letters(template: OficioTemplate, roster: Roster) -> Iterator[Letter]:
 
 def render(template: OficioTemplate, letter: Letter, fmt: str = "pdf", *,
            pdfa: bool = False) -> bytes:
-    """One letter as the bytes of its PDF or DOCX file, as `generate` would write it.
+    """One letter as the bytes of its PDF or DOCX file, as `generate` would write it (whole:
+    a batch may compose its PDFs from shared layers, to the same pixels)."""
+    return renderer(template, fmt, pdfa=pdfa).render_all([letter])[0]
 
-    The renderer (fonts, CSS, the prepared DOCX) is made once per template and format and
-    kept for the next letters of this process.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return _renderer(template.folder, template.layout_html, template.layout_css,
-                     template.docx_styles, fmt, pdfa).render(letter)
+
+def renderer(template: OficioTemplate, fmt: str = "pdf", *, pdfa: bool = False):
+    """The renderer of one output format (oficios.formats) for a template: fonts, CSS and the
+    prepared DOCX are loaded once and kept for the next letters of this process."""
+    from oficios import formats
+
+    if fmt not in formats.FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(formats.FORMATS)}")
+    return _renderer(template, fmt, pdfa)
 
 
 @functools.lru_cache(maxsize=8)
-def _renderer(folder: Path, layout: Path | None, css: Path | None, styles: Path | None,
-              fmt: str, pdfa: bool):
-    if fmt == "pdf":
-        from oficios.render_pdf import PdfRenderer
+def _renderer(template: OficioTemplate, fmt: str, pdfa: bool):
+    from oficios import formats
 
-        return PdfRenderer(folder, pdf_variant="pdf/a-2b" if pdfa else None, layout=layout,
-                           stylesheet=css)
-    from oficios.render_docx import DocxRenderer
-
-    return DocxRenderer(styles=styles)
+    return formats.get(fmt).renderer(formats.Options(template, pdfa=pdfa))
 
 
 # Renderers are dropped at exit while the modules they use still exist (WeasyPrint's font

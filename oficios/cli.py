@@ -261,8 +261,9 @@ def new(folder: Path) -> None:
 def _add_office_commands() -> None:
     from oficios.cli_register import register, verify
     from oficios.cli_send import send
+    from oficios.cli_web import serve, user
 
-    for command in (register, verify, send):
+    for command in (register, verify, send, serve, user):
         for sub in [command, *getattr(command, "commands", {}).values()]:
             sub.callback = reports_errors(sub.callback)
         cli.add_command(command)

@@ -154,7 +154,8 @@ def test_recipients_without_a_registered_letter_and_bad_templates_are_refused(re
     assert result.exit_code == 3 and "[correo] cc: 'archivo@' no es una dirección" in result.output
     unknown_key = mail_template(tmp_path / "key", '[correo]\ncolumnas = "email"\n')
     result = send(register, template=unknown_key)
-    assert result.exit_code == 3 and "la clave 'columnas' no existe en [correo] (¿quiso decir 'columna'?" in result.output
+    assert result.exit_code == 3
+    assert "la clave 'columnas' no existe en [correo] (¿quiso decir 'columna'?" in result.output
     no_table = mail_template(tmp_path / "sin-tabla", "")
     result = send(register, template=no_table)
     assert result.exit_code == 3 and "la plantilla no tiene la tabla [correo]" in result.output

@@ -1,0 +1,77 @@
+"""The message catalog: every text people read, Spanish by default, English on request.
+
+Messages are written in English in the code (`_("Sign in")`) and translated by one gettext
+catalog, `oficios/locale/<lang>/LC_MESSAGES/oficios.po`, managed with Babel's tools
+(`make catalog`: pybabel extract + update). The .po files are read at run time, so there is
+no compiled .mo to keep in step. The language is Spanish unless `OFICIOS_LANG`, or else
+the POSIX locale variables (`LC_ALL`, `LC_MESSAGES`, `LANG`), ask for English.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext as _gettext
+import io
+import os
+from contextvars import ContextVar
+from collections.abc import Mapping
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "oficios"
+DEFAULT = "es"
+LANGUAGES = ("es", "en")  # "en" is the language of the message ids: it needs no catalog
+_VARIABLES = ("OFICIOS_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+# Set by a server for the request it is answering; None: the environment decides.
+current: ContextVar[str | None] = ContextVar("oficios_language", default=None)
+
+
+def language(environ: Mapping[str, str] | None = None) -> str:
+    """The language to speak: 'es' or 'en', from the environment (os.environ if None).
+
+    With no `environ`, a language set in `current` (by the web server) wins.
+
+    The first variable set to a real locale decides; "C" and "POSIX" say nothing, so a
+    container's LANG=C.UTF-8 keeps the default, Spanish.
+    """
+    if environ is None and (chosen := current.get()) is not None:
+        return chosen
+    environ = os.environ if environ is None else environ
+    for name in _VARIABLES:
+        value = (environ.get(name) or "").strip()
+        code = value.split(".")[0].split("@")[0].replace("-", "_").lower()
+        if not code or code in ("c", "posix"):
+            continue
+        code = code.split("_")[0]
+        return code if code in LANGUAGES else DEFAULT
+    return DEFAULT
+
+
+@functools.lru_cache(maxsize=None)
+def translations(lang: str) -> _gettext.NullTranslations:
+    """The catalog of a language; for English (the message ids) or an unknown one, none."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if lang == "en" or not po.is_file():
+        return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)  # fuzzy entries are left out, as msgfmt does
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """`message` in the language asked for (the environment's if None)."""
+    return translations(lang or language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int, lang: str | None = None) -> str:
+    """The singular or plural form for `count`, in the language asked for."""
+    return translations(lang or language()).ngettext(singular, plural, count)
+
+
+_ = gettext
