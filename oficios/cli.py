@@ -128,10 +128,13 @@ def cli() -> None:
 @click.option("--pdfa", is_flag=True, help="Write each letter's PDF as PDF/A-2b too.")
 @click.option("--qr", is_flag=True, help="Add a QR code of the verification code to each letter.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--cluster", envvar="OFICIOS_CLUSTER", default=None, metavar="tcp://HOST:8786",
+              help="Render on this Dask scheduler's workers instead of local processes "
+                   "(or set OFICIOS_CLUSTER).")
 @reports_errors
 def generate(template: Path, roster: Path, output: Path, only, formats, column_map, workers,
              register_path: Path | None, reissue: bool, reason: str, pdfa: bool, qr: bool,
-             quiet: bool) -> None:
+             quiet: bool, cluster: str | None) -> None:
     """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
@@ -140,7 +143,7 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
     job = Job(template=template, roster=roster, output=output, formats=formats, only=only,
               workers=workers, register=register_path, reissue=reissue, reason=reason,
               pdfa=pdfa, qr=qr, command=shlex.join(["oficios", *sys.argv[1:]]),
-              column_map=column_map)
+              column_map=column_map, cluster=cluster or None)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)

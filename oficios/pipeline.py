@@ -50,6 +50,8 @@ class Job:
     command: str = "oficios generate"
     # (template name, roster header) pairs from --map, e.g. (("region", "REGIÓN_NOMBRE"),).
     column_map: tuple[tuple[str, str], ...] = ()
+    # A Dask scheduler's address (tcp://HOST:8786) to render on instead of local processes.
+    cluster: str | None = None
 
     def register_path(self) -> Path:
         """Where the register is: the given file, or one in the output root."""
@@ -134,8 +136,13 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     result = Result(letters=len(roster), folder=layout.folder,
                     files={fmt: [] for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
-    with WorkerPool(settings, job.workers or default_workers(), len(roster)) as pool, \
-            _register(job, kind) as register:
+    if job.cluster:
+        from oficios.cluster import ClusterPool
+
+        executor = ClusterPool(job.cluster, settings)
+    else:
+        executor = WorkerPool(settings, job.workers or default_workers(), len(roster))
+    with executor as pool, _register(job, kind) as register:
         validate_all(template, roster)  # while the workers start; nothing is written before
         batch = register.open(template, roster, layout) if register else None
         remove_partial_files(layout.folder)
