@@ -187,9 +187,10 @@ def preview(only: str, template: Path, roster: Path, output: Path, formats, colu
 
 
 def _add_office_commands() -> None:
+    from oficios.cli_cluster import cluster_check
     from oficios.cli_register import register, verify
 
-    for command in (register, verify):
+    for command in (register, verify, cluster_check):
         for sub in [command, *getattr(command, "commands", {}).values()]:
             sub.callback = reports_errors(sub.callback)
         cli.add_command(command)

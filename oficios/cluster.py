@@ -137,7 +137,7 @@ def _system_fonts() -> str:
                                timeout=30, check=False).stdout
     except (OSError, subprocess.TimeoutExpired):
         return "fc-list ausente"
-    return f"{len(set(found.split()))} familias"
+    return f"{len(set(found.splitlines()))} familias"
 
 
 def differences(expected: dict[str, str], facts: dict[str, str]) -> list[str]:
@@ -372,9 +372,34 @@ def check_workers(client, expected: dict[str, str]) -> dict[str, dict[str, str]]
         raise ClusterError(
             f"{len(refused)} de {len(facts)} trabajadores del clúster no generarían las mismas "
             "cartas que este equipo, y el lote no empezó: " + " | ".join(refused),
-            hint="instale en cada trabajador la misma versión de oficios y de sus bibliotecas "
-                 "(oficios cluster-check muestra qué tiene cada uno)")
+            hint="instale en cada trabajador la misma versión de oficios y de sus bibliotecas; "
+                 "oficios cluster-check muestra qué tiene cada uno")
     return facts
+
+
+@dataclass(frozen=True)
+class WorkerReport:
+    """One worker as cluster-check shows it: address, threads, facts, and what differs."""
+
+    address: str
+    threads: int
+    facts: dict[str, str]
+    differs: list[str]
+
+
+def describe(address: str) -> tuple[dict[str, str], list[WorkerReport]]:
+    """This machine's facts and every worker's, compared (nothing is rendered)."""
+    expected = worker_facts()
+    with _QuietDistributed():
+        client = _connect(address)
+        try:
+            facts = client.run(worker_facts)
+            threads = client.nthreads()
+        finally:
+            client.close(timeout=5)
+    return expected, [WorkerReport(worker, threads.get(worker, 0), facts[worker],
+                                   differences(expected, facts[worker]))
+                      for worker in sorted(facts)]
 
 
 class _QuietDistributed:
