@@ -40,7 +40,7 @@ RENDERING_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "tinyhtml5", "cssselec
                        "pillow", "pyphen", "python-docx", "lxml", "jinja2", "markdown-it-py",
                        "babel", "segno")
 # Facts that only inform (shown by cluster-check) and do not change a letter's bytes.
-INFORMATIVE = ("python", "fuentes_del_sistema")
+INFORMATIVE = ("python", "fuentes_del_sistema", "carpeta_plantilla")
 
 
 class ClusterError(OficiosError):
@@ -64,8 +64,9 @@ class TemplateFiles:
                       for p in sorted(folder.rglob("*")) if p.is_file())
         return cls(files, folder_sha256(folder))
 
-    def install(self) -> Path:
-        """The template as a folder on this machine (written once per hash); its hash checked."""
+    def install(self, check: bool = True) -> Path:
+        """The template as a folder on this machine, written once per hash; with `check`, a
+        ClusterError if the folder there holds something else."""
         from oficios.archive import folder_sha256
 
         folder = Path(tempfile.gettempdir()) / "oficios-plantillas" / self.sha256
@@ -84,7 +85,7 @@ class TemplateFiles:
                 import shutil
 
                 shutil.rmtree(staging, ignore_errors=True)
-        if folder_sha256(folder) != self.sha256:
+        if check and folder_sha256(folder) != self.sha256:
             raise ClusterError(f"la copia de la plantilla en {folder} no coincide con la del "
                                "coordinador", hint="borre esa carpeta en el trabajador")
         return folder
@@ -140,11 +141,27 @@ def _system_fonts() -> str:
     return f"{len(set(found.splitlines()))} familias"
 
 
+def prepare(template: TemplateFiles) -> dict[str, str]:
+    """Run on every worker when a batch starts (and by a worker's first task): its facts, and
+    the hash of the template folder it will render from, once installed."""
+    from oficios.archive import folder_sha256
+
+    facts = worker_facts()
+    folder = template.install(check=False)
+    facts["plantilla"] = folder_sha256(folder)[:16]
+    facts["carpeta_plantilla"] = str(folder)
+    return facts
+
+
 def differences(expected: dict[str, str], facts: dict[str, str]) -> list[str]:
     """What a worker has that would change a letter's bytes, in Spanish ('' for nothing)."""
-    return [f"{name} {facts.get(name, 'ausente')} (el coordinador tiene {value})"
-            for name, value in expected.items()
-            if name not in INFORMATIVE and facts.get(name) != value]
+    found = [f"{name} {facts.get(name, 'ausente')} (el coordinador tiene {value})"
+             for name, value in expected.items()
+             if name not in INFORMATIVE and facts.get(name) != value]
+    if "plantilla" in expected and facts.get("plantilla") not in (None, expected["plantilla"]):
+        found.append(f"su copia de la plantilla, {facts.get('carpeta_plantilla')}, fue modificada: "
+                     "bórrela para que reciba la del coordinador")
+    return found
 
 
 @dataclass(frozen=True)
@@ -198,10 +215,10 @@ def render_chunk(settings: Settings, template: TemplateFiles, expected: dict[str
                  chunk: Sequence[Recipient], version: int | None) -> list[Rendered]:
     """The unit of work on a worker: a chunk of recipients -> their rendered letters.
 
-    Refuses (ClusterError) before rendering anything when this worker's facts differ from
-    the coordinator's `expected` ones, so a worker that joins mid-batch is checked too.
+    Refuses (ClusterError) before rendering anything when this worker's facts or template
+    differ from the coordinator's `expected` ones, so a worker that joins mid-batch is checked.
     """
-    _check_worker(expected)
+    _check_worker(expected, template)
     renderers = getattr(_local, "renderers", None)
     if renderers is None:
         renderers = _local.renderers = {}
@@ -212,10 +229,10 @@ def render_chunk(settings: Settings, template: TemplateFiles, expected: dict[str
     return renderers[key].run(chunk, version)
 
 
-def _check_worker(expected: dict[str, str]) -> None:
+def _check_worker(expected: dict[str, str], template: TemplateFiles) -> None:
     digest = hashlib.sha256(repr(sorted(expected.items())).encode()).hexdigest()
     if digest not in _refused:
-        _refused[digest] = differences(expected, worker_facts())
+        _refused[digest] = differences(expected, prepare(template))
     if _refused[digest]:
         raise ClusterError(f"el trabajador {_worker_address()} no puede generar este lote: "
                            + "; ".join(_refused[digest]),
@@ -242,7 +259,7 @@ class ClusterPool:
         self.address = address
         self.settings = settings
         self.template = TemplateFiles.read(settings.template)
-        self.expected = worker_facts()
+        self.expected = dict(worker_facts(), plantilla=self.template.sha256[:16])
         self.client = None
         self.window = 1
         self._quiet = _QuietDistributed()
@@ -252,7 +269,7 @@ class ClusterPool:
         try:
             self.client = _connect(self.address)
             self.window = max(1, sum(self.client.nthreads().values())) * IN_FLIGHT_PER_WORKER
-            check_workers(self.client, self.expected)
+            check_workers(self.client, self.expected, self.template)
         except BaseException:
             self.__exit__()
             raise
@@ -268,9 +285,9 @@ class ClusterPool:
             self.client = None
             self._quiet.__exit__()
 
-    def submit(self, function: Callable, *args):
-        """Runs a module-level function on a worker; its Future (`.result()` waits)."""
-        return self.client.submit(function, *args, pure=False)
+    def submit(self, function: Callable, *args) -> _Future:
+        """Runs a module-level function on a worker; its future (`.result()` waits)."""
+        return _Future(self, self.client.submit(function, *args, pure=False))
 
     def render(self, recipients: Sequence[Recipient], version: int | None = None,
                on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
@@ -318,8 +335,9 @@ class ClusterPool:
             if pending and self.client is not None and self.client.status == "running":
                 self.client.cancel(list(pending))
 
-    def _result(self, future) -> list[Rendered]:
+    def _result(self, future):
         from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
 
         try:
             return future.result()
@@ -327,9 +345,12 @@ class ClusterPool:
             raise ClusterError(
                 f"se perdió la conexión con el planificador {self.address} a mitad del lote "
                 f"({getattr(exc, 'reason', None) or 'cancelado'}); es una falla del clúster, "
-                "no de la nómina ni de la plantilla",
-                hint="las cartas ya escritas quedan registradas y el lote queda 'incompleto': "
-                     "cuando el clúster vuelva, ejecute el mismo comando para completarlo") from None
+                "no de la nómina ni de la plantilla", hint=RERUN) from None
+        except KilledWorker as exc:
+            raise ClusterError(
+                f"una tarea del lote hizo caer varias veces a los trabajadores del clúster "
+                f"{self.address} ({exc}); es una falla del clúster (memoria, proceso detenido)",
+                hint="revise los registros de los trabajadores; " + RERUN) from None
 
     def _write(self, item: Rendered) -> Written:
         layout, kind = self.settings.layout, self.settings.kind
@@ -342,6 +363,20 @@ class ClusterPool:
                                             kind), data)
             files[fmt] = (path, sha256, len(data))
         return Written(item.key, item.name, item.row, item.region, item.code, files)
+
+
+RERUN = ("las cartas ya escritas quedan registradas y el lote queda 'incompleto': cuando el "
+         "clúster vuelva, ejecute el mismo comando para completarlo")
+
+
+class _Future:
+    """A cluster future whose `result()` names a fault of the cluster as a ClusterError."""
+
+    def __init__(self, pool: ClusterPool, future) -> None:
+        self.pool, self.future = pool, future
+
+    def result(self):
+        return self.pool._result(self.future)
 
 
 def _connect(address: str):
@@ -363,9 +398,11 @@ def _connect(address: str):
     return client
 
 
-def check_workers(client, expected: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Every worker's facts; a ClusterError naming each worker that differs from `expected`."""
-    facts = client.run(worker_facts)
+def check_workers(client, expected: dict[str, str],
+                  template: TemplateFiles) -> dict[str, dict[str, str]]:
+    """Every worker's facts, the template installed on each; a ClusterError naming each worker
+    that differs from `expected`."""
+    facts = client.run(prepare, template)
     refused = [f"{address}: " + "; ".join(diff) for address, worker in sorted(facts.items())
                if (diff := differences(expected, worker))]
     if refused:

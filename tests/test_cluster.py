@@ -51,17 +51,18 @@ class DaskCluster:
             "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
             "--dashboard-address", ":0", "--no-show"])
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         with (self.folder / f"{name}.log").open("wb") as log:
             return subprocess.Popen([str(DASK), *args], cwd=self.folder, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, **(env or {})})
 
-    def add_worker(self, preload: Path | None = None) -> None:
+    def add_worker(self, preload: Path | None = None, env: dict | None = None) -> None:
         args = ["worker", self.address, "--nworkers", "1", "--nthreads", "1",
                 "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "20"]
         if preload:
             args += ["--preload", str(preload)]
-        self.workers.append(self._spawn(f"worker-{len(self.workers)}", args))
+        self.workers.append(self._spawn(f"worker-{len(self.workers)}", args, env))
 
     def wait(self, workers: int, timeout: float = 60) -> dict[str, int]:
         """Waits until `workers` workers are up; their process ids by address."""
@@ -302,32 +303,51 @@ oficios.render_pdf.ASSETS = copy
 """
 
 
+def _worker_tmp_with_another_template(folder: Path) -> Path:
+    """A worker's temporary folder already holding, under this template's hash, another body."""
+    import shutil
+
+    from oficios.archive import folder_sha256
+
+    copy = folder / "oficios-plantillas" / folder_sha256(TEMPLATE)
+    shutil.copytree(TEMPLATE, copy)
+    body = copy / "cuerpo.md"
+    body.write_text(body.read_text(encoding="utf-8") + "\nOtro párrafo.\n", encoding="utf-8")
+    return folder
+
+
 @pytest.mark.slow
-def test_workers_with_another_oficios_or_other_assets_are_refused_before_rendering(tmp_path):
+def test_workers_with_another_oficios_assets_or_template_are_refused_before_rendering(tmp_path):
     other_version = tmp_path / "otra_version.py"
     other_version.write_text(PRELOAD_OTHER_VERSION)
     other_assets = tmp_path / "otros_recursos.py"
     other_assets.write_text(PRELOAD_OTHER_ASSETS)
+    other_template = _worker_tmp_with_another_template(tmp_path / "worker-tmp")
     cluster = DaskCluster(tmp_path)
     try:
         cluster.add_worker()
         cluster.add_worker(preload=other_version)
         cluster.add_worker(preload=other_assets)
-        cluster.wait(3)
+        cluster.add_worker(env={"TMPDIR": str(other_template)})
+        cluster.wait(4)
         out = tmp_path / "out"
         result = _generate("--roster", str(TEN), "--output", str(out), "--cluster", cluster.address)
         check = CliRunner().invoke(cli, ["cluster-check", cluster.address])
     finally:
         cluster.stop()
     assert result.exit_code == 6, result.output
-    assert "2 de 3 trabajadores del clúster no generarían las mismas cartas" in result.output
-    assert "oficios 0.0.9 (el coordinador tiene 0.1.0)" in result.output
-    assert "recursos " in result.output and "el lote no empezó" in result.output
+    message = " ".join(result.output.split())
+    assert "3 de 4 trabajadores del clúster no generarían las mismas cartas" in message
+    assert "oficios 0.0.9 (el coordinador tiene 0.1.0)" in message
+    assert "recursos " in message and "el lote no empezó" in message
+    assert f"su copia de la plantilla, {other_template}/oficios-plantillas/" in message
+    assert "fue modificada" in message
     assert not out.exists()  # nothing rendered, written or registered
+    # cluster-check knows no template: it sees the version and the assets.
     assert check.exit_code == 6, check.output
-    assert check.output.count("Igual a este equipo") == 1
+    assert check.output.count("Igual a este equipo") == 2
     assert check.output.count("No generaría las mismas cartas") == 2
-    assert "2 de 3 trabajadores difieren de este equipo" in check.output
+    assert "2 de 4 trabajadores difieren de este equipo" in check.output
 
 
 def test_an_unreachable_scheduler_is_named_as_a_fault_of_the_cluster(tmp_path, monkeypatch):
