@@ -53,11 +53,34 @@ def run_one(executor: str, roster: Path, output: Path, formats: tuple[str, ...],
               cluster=cluster if executor == "cluster" else None)
     cpu = time.process_time()
     with _bench_batch().PeakMemory() as tree:
-        result = generate(job)
+        result = generate(job, progress=_Trace(executor))
     return {"letters": result.letters, "seconds": result.seconds,
             "coordinator_cpu": time.process_time() - cpu,
             "coordinator_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "tree_peak_mb": tree.peak_mb}
+
+
+class _Trace:
+    """Prints to stderr, every 1,000 letters, the coordinator's memory and CPU so far (so a
+    run stopped early still shows whether memory stays flat)."""
+
+    def __init__(self, executor: str) -> None:
+        self.executor, self.done, self.next = executor, 0, 1000
+        self.started = time.perf_counter()
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.done >= self.next:
+            self.next += 1000
+            with open("/proc/self/status") as f:
+                rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            print(f"  {self.executor}: {self.done}/{self.total} letters, "
+                  f"{time.perf_counter() - self.started:.0f} s, coordinator RSS {rss / 1024:.0f} MB, "
+                  f"CPU {1000 * time.process_time() / self.done:.1f} ms/letter", file=sys.stderr,
+                  flush=True)
 
 
 def coordinator_only(letters: int, folder: Path) -> dict:
@@ -101,14 +124,22 @@ def coordinator_only(letters: int, folder: Path) -> dict:
     register.record_letters(batch, pending)
     seconds = time.perf_counter() - started
     register.close()
+    from oficios.combine import CombinedPdf
+
+    copies = max(1, letters // 5)
+    started = time.perf_counter()
+    with CombinedPdf(folder / "combinado.pdf", "bench") as combined:
+        for i in range(copies):
+            combined.add(data["pdf"], f"{i:06d} Bench")
     return {"letters": letters, "seconds": seconds,
-            "bytes_per_letter": sum(len(b) for b in data.values())}
+            "bytes_per_letter": sum(len(b) for b in data.values()),
+            "combined_ms": 1000 * (time.perf_counter() - started) / copies}
 
 
 class Cluster:
     """`dask scheduler` and 2 `dask worker --nworkers 1 --nthreads 1` on 127.0.0.1."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, profiler: str = "False") -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -117,20 +148,22 @@ class Cluster:
                                                             "--port", str(port),
                                                             "--dashboard-address", ":0",
                                                             "--no-show"])]
-        for i in range(2):
+        for i in range(2):  # as the README says to start them: Dask's profiler off
             self.processes.append(self._spawn(folder, f"worker-{i}", [
                 "worker", self.address, "--nworkers", "1", "--nthreads", "1",
-                "--host", "127.0.0.1", "--no-dashboard"]))
+                "--host", "127.0.0.1", "--no-dashboard"],
+                env={"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": profiler}))
         from distributed import Client
 
         with Client(self.address, timeout=60, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
 
     @staticmethod
-    def _spawn(folder: Path, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(folder: Path, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         with (folder / f"{name}.log").open("wb") as log:
             return subprocess.Popen([str(DASK), *args], cwd=folder, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, **(env or {})})
 
     def stop(self) -> None:
         for process in self.processes:
@@ -143,7 +176,7 @@ def _child(executor: str, roster: Path, formats: str, cluster: str | None) -> di
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, __file__, "--child", executor, str(roster), out, formats,
                    cluster or ""]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -165,6 +198,8 @@ def main() -> None:
     parser.add_argument("--letters", type=int, action="append", help="sizes (default: 345)")
     parser.add_argument("--format", default="pdf,docx", help="pdf, docx or pdf,docx")
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--profiler", action="store_true",
+                        help="leave Dask's profiler on in the workers (its default)")
     parser.add_argument("--coordinator", type=int, default=0,
                         help="also time the coordinator's write + register for N letters")
     args = parser.parse_args()
@@ -178,8 +213,9 @@ def main() -> None:
             r = coordinator_only(args.coordinator, tmp / "coordinator")
             print(f"coordinator alone: {r['letters']} letters ({r['bytes_per_letter'] // 1024} KB "
                   f"each) written + registered in {r['seconds']:.1f} s = "
-                  f"{r['letters'] / r['seconds']:.0f} letters/s", flush=True)
-        cluster = Cluster(tmp)
+                  f"{r['letters'] / r['seconds']:.0f} letters/s; appending a letter to the archive "
+                  f"copy {r['combined_ms']:.1f} ms", flush=True)
+        cluster = Cluster(tmp, profiler=str(args.profiler))
         try:
             for n in args.letters or [345]:
                 roster = make_roster(n, tmp)

@@ -40,11 +40,18 @@ def _summary(facts: dict[str, str]) -> str:
 
 
 def _advice(workers) -> list[str]:
+    from oficios.cluster import PROFILER_OFF
+
     notes = []
     if any(w.threads > 1 for w in workers):
         notes.append("hay trabajadores con varios hilos; una carta ocupa un núcleo entero "
                      "(Python no reparte ese trabajo entre hilos): inicie cada máquina con "
                      "dask worker --nworkers N --nthreads 1, N = sus núcleos.")
+    profiling = [w for w in workers if w.facts.get("perfilador") == "activo"]
+    if profiling:
+        notes.append(f"el perfilador de Dask está activo en {len(profiling)} trabajador"
+                     f"{'es' if len(profiling) != 1 else ''}: cuesta CPU en cada carta y memoria "
+                     f"que crece durante una hora; inícielos con {PROFILER_OFF}.")
     if any(w.facts.get("harfbuzz_subset") == "no" for w in workers):
         notes.append("sin libharfbuzz-subset0 cada PDF tarda unas 2,5 veces más; instálela en "
                      "todos los equipos (apt-get install libharfbuzz-subset0).")

@@ -40,7 +40,10 @@ RENDERING_LIBRARIES = ("weasyprint", "pydyf", "tinycss2", "tinyhtml5", "cssselec
                        "pillow", "pyphen", "python-docx", "lxml", "jinja2", "markdown-it-py",
                        "babel", "segno")
 # Facts that only inform (shown by cluster-check) and do not change a letter's bytes.
-INFORMATIVE = ("python", "fuentes_del_sistema", "carpeta_plantilla")
+INFORMATIVE = ("python", "fuentes_del_sistema", "carpeta_plantilla", "perfilador")
+# Dask's statistical profiler samples each worker's stack every 10 ms and keeps an hour of it:
+# with WeasyPrint's deep stacks it costs CPU and memory that grows for that hour.
+PROFILER_OFF = "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"
 
 
 class ClusterError(OficiosError):
@@ -113,7 +116,14 @@ def worker_facts() -> dict[str, str]:
     facts["zlib"] = zlib.ZLIB_RUNTIME_VERSION
     facts["python"] = platform.python_version()
     facts["fuentes_del_sistema"] = _system_fonts()
+    facts["perfilador"] = _profiler()
     return facts
+
+
+def _profiler() -> str:
+    import dask
+
+    return "activo" if dask.config.get("distributed.worker.profile.enabled", True) else "apagado"
 
 
 def _pango_version() -> str:
