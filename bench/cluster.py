@@ -5,8 +5,9 @@ Run: `.venv/bin/python bench/cluster.py [--letters 345 --letters 20000] [--forma
 
 Each (executor, size) runs in a fresh process, so its peak memory is its own:
 - coordinator peak: the peak RSS of the process that runs `generate` (it writes, registers
-  and builds the archive copy); for the local pool, also the summed PSS of it and its
-  rendering processes. The cluster's scheduler and workers are other processes, started once.
+  and builds the archive copy). The cluster's scheduler and workers are other processes,
+  started once, with Dask's profiler off as the README says. No sampling thread runs in the
+  coordinator: its CPU is its own work.
 - coordinator CPU: the CPU seconds of that process per letter; 1 / that is how many letters
   per second one coordinator could take if rendering were free (the model's ceiling).
 `--coordinator N` also times the coordinator's own work alone: N letters of real bytes written
@@ -52,12 +53,10 @@ def run_one(executor: str, roster: Path, output: Path, formats: tuple[str, ...],
     job = Job(template=TEMPLATE, roster=roster, output=output, formats=formats, workers=2,
               cluster=cluster if executor == "cluster" else None)
     cpu = time.process_time()
-    with _bench_batch().PeakMemory() as tree:
-        result = generate(job, progress=_Trace(executor))
+    result = generate(job, progress=_Trace(executor))
     return {"letters": result.letters, "seconds": result.seconds,
             "coordinator_cpu": time.process_time() - cpu,
-            "coordinator_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "tree_peak_mb": tree.peak_mb}
+            "coordinator_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 class _Trace:
@@ -108,7 +107,7 @@ def coordinator_only(letters: int, folder: Path) -> dict:
     batch = register.open_batch(oficio="BENCH", fecha="2026-01-01", materia="bench",
                                 plantilla_sha256=folder_sha256(TEMPLATE), nomina_sha256="0",
                                 comando="bench", carpeta=str(layout.folder))
-    started, pending = time.perf_counter(), []
+    started, cpu, pending = time.perf_counter(), time.process_time(), []
     for i in range(letters):
         key = f"{i:06d}"
         files = {}
@@ -122,18 +121,19 @@ def coordinator_only(letters: int, folder: Path) -> dict:
             register.record_letters(batch, pending)
             pending.clear()
     register.record_letters(batch, pending)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     register.close()
     from oficios.combine import CombinedPdf
 
     copies = max(1, letters // 5)
-    started = time.perf_counter()
+    started, combined_cpu = time.perf_counter(), time.process_time()
     with CombinedPdf(folder / "combinado.pdf", "bench") as combined:
         for i in range(copies):
             combined.add(data["pdf"], f"{i:06d} Bench")
-    return {"letters": letters, "seconds": seconds,
+    return {"letters": letters, "seconds": seconds, "cpu": cpu,
             "bytes_per_letter": sum(len(b) for b in data.values()),
-            "combined_ms": 1000 * (time.perf_counter() - started) / copies}
+            "combined_ms": 1000 * (time.perf_counter() - started) / copies,
+            "combined_cpu_ms": 1000 * (time.process_time() - combined_cpu) / copies}
 
 
 class Cluster:
@@ -184,8 +184,7 @@ def _line(name: str, r: dict) -> str:
     n = r["letters"]
     return (f"{name:8s} {n:6d} letters: {r['seconds']:7.1f} s, {1000 * r['seconds'] / n:6.1f} ms/letter"
             f" ({n / r['seconds']:5.1f} letters/s); coordinator: peak {r['coordinator_peak_mb']:4.0f} MB,"
-            f" CPU {1000 * r['coordinator_cpu'] / n:4.1f} ms/letter"
-            + (f"; with its renderers {r['tree_peak_mb']:4.0f} MB (PSS)" if name == "local" else ""))
+            f" CPU {1000 * r['coordinator_cpu'] / n:4.1f} ms/letter")
 
 
 def main() -> None:
@@ -213,8 +212,9 @@ def main() -> None:
             r = coordinator_only(args.coordinator, tmp / "coordinator")
             print(f"coordinator alone: {r['letters']} letters ({r['bytes_per_letter'] // 1024} KB "
                   f"each) written + registered in {r['seconds']:.1f} s = "
-                  f"{r['letters'] / r['seconds']:.0f} letters/s; appending a letter to the archive "
-                  f"copy {r['combined_ms']:.1f} ms", flush=True)
+                  f"{r['letters'] / r['seconds']:.0f} letters/s ({1000 * r['cpu'] / r['letters']:.2f} "
+                  f"ms CPU a letter); appending a letter to the archive copy {r['combined_ms']:.1f} ms "
+                  f"({r['combined_cpu_ms']:.1f} ms CPU)", flush=True)
         cluster = Cluster(tmp, profiler=str(args.profiler))
         try:
             for n in args.letters or [345]:
