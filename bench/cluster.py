@@ -52,23 +52,38 @@ def run_one(executor: str, roster: Path, output: Path, formats: tuple[str, ...],
 
     job = Job(template=TEMPLATE, roster=roster, output=output, formats=formats, workers=2,
               cluster=cluster if executor == "cluster" else None)
+    trace = _Trace(executor, job.cluster)
     cpu = time.process_time()
-    result = generate(job, progress=_Trace(executor))
-    return {"letters": result.letters, "seconds": result.seconds,
-            "coordinator_cpu": time.process_time() - cpu,
-            "coordinator_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result = generate(job, progress=trace)
+    cpu = time.process_time() - cpu
+    workers_cpu = trace.per_letter() if trace.client else 0.0
+    if trace.client:
+        trace.client.close()
+    return {"letters": result.letters, "seconds": result.seconds, "coordinator_cpu": cpu,
+            "coordinator_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "workers_cpu": workers_cpu}
 
 
 class _Trace:
     """Prints to stderr, every 1,000 letters, the coordinator's memory and CPU so far (so a
     run stopped early still shows whether memory stays flat)."""
 
-    def __init__(self, executor: str) -> None:
+    def __init__(self, executor: str, cluster: str | None) -> None:
         self.executor, self.done, self.next = executor, 0, 1000
         self.started = time.perf_counter()
+        self.client = None
+        if cluster:
+            from distributed import Client
+
+            self.client = Client(cluster, timeout=60, set_as_default=False)
+
+    def workers_cpu(self) -> float:
+        """The CPU seconds the workers' processes have used so far (0 without a cluster)."""
+        return sum(self.client.run(time.process_time).values()) if self.client else 0.0
 
     def start(self, total: int) -> None:
         self.total = total
+        self.workers_cpu_at_start = self.workers_cpu()
 
     def advance(self, count: int) -> None:
         self.done += count
@@ -76,10 +91,15 @@ class _Trace:
             self.next += 1000
             with open("/proc/self/status") as f:
                 rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            workers = (f", workers' CPU {1000 * self.per_letter():.1f} ms/letter"
+                       if self.client else "")
             print(f"  {self.executor}: {self.done}/{self.total} letters, "
                   f"{time.perf_counter() - self.started:.0f} s, coordinator RSS {rss / 1024:.0f} MB, "
-                  f"CPU {1000 * time.process_time() / self.done:.1f} ms/letter", file=sys.stderr,
-                  flush=True)
+                  f"CPU {1000 * time.process_time() / self.done:.1f} ms/letter{workers}",
+                  file=sys.stderr, flush=True)
+
+    def per_letter(self) -> float:
+        return (self.workers_cpu() - self.workers_cpu_at_start) / max(1, self.done)
 
 
 def coordinator_only(letters: int, folder: Path) -> dict:
@@ -184,7 +204,8 @@ def _line(name: str, r: dict) -> str:
     n = r["letters"]
     return (f"{name:8s} {n:6d} letters: {r['seconds']:7.1f} s, {1000 * r['seconds'] / n:6.1f} ms/letter"
             f" ({n / r['seconds']:5.1f} letters/s); coordinator: peak {r['coordinator_peak_mb']:4.0f} MB,"
-            f" CPU {1000 * r['coordinator_cpu'] / n:4.1f} ms/letter")
+            f" CPU {1000 * r['coordinator_cpu'] / n:4.1f} ms/letter"
+            + (f"; workers' CPU {1000 * r['workers_cpu']:5.1f} ms/letter" if r["workers_cpu"] else ""))
 
 
 def main() -> None:
