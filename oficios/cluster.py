@@ -454,9 +454,14 @@ class _QuietDistributed:
     a batch runs: what goes wrong reaches the user as one ClusterError."""
 
     def __enter__(self) -> None:
-        self.logger = logging.getLogger("distributed")
-        self.level = self.logger.level
-        self.logger.setLevel(logging.CRITICAL)
+        import distributed  # noqa: F401  (its logging configuration names its loggers)
+
+        names = ["distributed"] + [name for name in logging.root.manager.loggerDict
+                                   if name.startswith("distributed.")]
+        self.levels = {name: logging.getLogger(name).level for name in names}
+        for name in names:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
     def __exit__(self, *exc_info) -> None:
-        self.logger.setLevel(self.level)
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
