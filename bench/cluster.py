@@ -78,8 +78,12 @@ class _Trace:
             self.client = Client(cluster, timeout=60, set_as_default=False)
 
     def workers_cpu(self) -> float:
-        """The CPU seconds the workers' processes have used so far (0 without a cluster)."""
-        return sum(self.client.run(time.process_time).values()) if self.client else 0.0
+        """The CPU seconds the workers' and the scheduler's processes have used so far
+        (0 without a cluster)."""
+        if not self.client:
+            return 0.0
+        return (sum(self.client.run(time.process_time).values())
+                + self.client.run_on_scheduler(time.process_time))
 
     def start(self, total: int) -> None:
         self.total = total
@@ -91,7 +95,7 @@ class _Trace:
             self.next += 1000
             with open("/proc/self/status") as f:
                 rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-            workers = (f", workers' CPU {1000 * self.per_letter():.1f} ms/letter"
+            workers = (f", workers' + scheduler's CPU {1000 * self.per_letter():.1f} ms/letter"
                        if self.client else "")
             print(f"  {self.executor}: {self.done}/{self.total} letters, "
                   f"{time.perf_counter() - self.started:.0f} s, coordinator RSS {rss / 1024:.0f} MB, "
@@ -193,11 +197,18 @@ class Cluster:
 
 
 def _child(executor: str, roster: Path, formats: str, cluster: str | None) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, __file__, "--child", executor, str(roster), out, formats,
                    cluster or ""]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # The child and every process it started and reaped (the local pool's renderers);
+    # a cluster's workers and scheduler are not its children: their CPU is added apart.
+    result["total_cpu"] = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                           + result["workers_cpu"] * result["letters"])
+    return result
 
 
 def _line(name: str, r: dict) -> str:
@@ -205,7 +216,9 @@ def _line(name: str, r: dict) -> str:
     return (f"{name:8s} {n:6d} letters: {r['seconds']:7.1f} s, {1000 * r['seconds'] / n:6.1f} ms/letter"
             f" ({n / r['seconds']:5.1f} letters/s); coordinator: peak {r['coordinator_peak_mb']:4.0f} MB,"
             f" CPU {1000 * r['coordinator_cpu'] / n:4.1f} ms/letter"
-            + (f"; workers' CPU {1000 * r['workers_cpu']:5.1f} ms/letter" if r["workers_cpu"] else ""))
+            + (f"; workers' + scheduler's CPU {1000 * r['workers_cpu']:5.1f} ms/letter"
+               if r["workers_cpu"] else "")
+            + f"; all processes' CPU {1000 * r['total_cpu'] / n:5.1f} ms/letter")
 
 
 def main() -> None:
