@@ -106,8 +106,9 @@ class _Trace:
         return (self.workers_cpu() - self.workers_cpu_at_start) / max(1, self.done)
 
 
-def coordinator_only(letters: int, folder: Path) -> dict:
-    """The coordinator's work without rendering: write + hash check + register, per letter."""
+def coordinator_only(letters: int, folder: Path, per_transaction: int = 8) -> dict:
+    """The coordinator's work without rendering: write + hash check + register, per letter,
+    `per_transaction` letters to a register transaction (the pipeline records 8)."""
     import hashlib
     from types import SimpleNamespace
 
@@ -126,8 +127,8 @@ def coordinator_only(letters: int, folder: Path) -> dict:
     letter = Merger(template).merge(recipient, verification="ABCD-EFGH-IJ")
     data = {"pdf": PdfRenderer(TEMPLATE).render(letter), "docx": DocxRenderer().render(letter)}
     sums = {fmt: hashlib.sha256(b).hexdigest() for fmt, b in data.items()}
-    layout = OutputLayout.for_template(folder, template.slug)
-    register = Register(folder / "registro.sqlite")
+    layout = OutputLayout.for_template(folder / f"por-{per_transaction}", template.slug)
+    register = Register(folder / f"registro-{per_transaction}.sqlite")
     batch = register.open_batch(oficio="BENCH", fecha="2026-01-01", materia="bench",
                                 plantilla_sha256=folder_sha256(TEMPLATE), nomina_sha256="0",
                                 comando="bench", carpeta=str(layout.folder))
@@ -141,7 +142,7 @@ def coordinator_only(letters: int, folder: Path) -> dict:
             files[fmt] = (path, sums[fmt], len(payload))
         item = Written(key, "Bench", i + 2, "", verification_code("BENCH", 1, key), files)
         pending.append((item.key, item.name, item.row, item.code, item.files))
-        if len(pending) == 8:
+        if len(pending) == per_transaction:
             register.record_letters(batch, pending)
             pending.clear()
     register.record_letters(batch, pending)
@@ -242,9 +243,10 @@ def main() -> None:
     make_roster = _bench_batch().make_roster
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        if args.coordinator:
-            r = coordinator_only(args.coordinator, tmp / "coordinator")
-            print(f"coordinator alone: {r['letters']} letters ({r['bytes_per_letter'] // 1024} KB "
+        for per_transaction in (8, 256) if args.coordinator else ():
+            r = coordinator_only(args.coordinator, tmp / "coordinator", per_transaction)
+            print(f"coordinator alone, {per_transaction} letters a transaction: "
+                  f"{r['letters']} letters ({r['bytes_per_letter'] // 1024} KB "
                   f"each) written + registered in {r['seconds']:.1f} s = "
                   f"{r['letters'] / r['seconds']:.0f} letters/s ({1000 * r['cpu'] / r['letters']:.2f} "
                   f"ms CPU a letter); appending a letter to the archive copy {r['combined_ms']:.1f} ms "
