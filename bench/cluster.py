@@ -1,7 +1,7 @@
 """Times a batch on a local Dask cluster of 2 workers against the local worker pool.
 
 Run: `.venv/bin/python bench/cluster.py [--letters 345 --letters 20000] [--format pdf]
-[--skip-local] [--coordinator 5000]`.
+[--skip-local] [--one-process] [--coordinator 5000]`.
 
 Each (executor, size) runs in a fresh process, so its peak memory is its own:
 - coordinator peak: the peak RSS of the process that runs `generate` (it writes, registers
@@ -50,7 +50,9 @@ def run_one(executor: str, roster: Path, output: Path, formats: tuple[str, ...],
     """One batch in this process; what it took (printed as JSON by the child process)."""
     from oficios.pipeline import Job, generate
 
-    job = Job(template=TEMPLATE, roster=roster, output=output, formats=formats, workers=2,
+    # "one process": everything in the coordinator, so its CPU is a letter's whole cost.
+    job = Job(template=TEMPLATE, roster=roster, output=output, formats=formats,
+              workers=1 if executor == "one process" else 2,
               cluster=cluster if executor == "cluster" else None)
     trace = _Trace(executor, job.cluster)
     cpu = time.process_time()
@@ -214,7 +216,7 @@ def _child(executor: str, roster: Path, formats: str, cluster: str | None) -> di
 
 def _line(name: str, r: dict) -> str:
     n = r["letters"]
-    return (f"{name:8s} {n:6d} letters: {r['seconds']:7.1f} s, {1000 * r['seconds'] / n:6.1f} ms/letter"
+    return (f"{name:11s} {n:6d} letters: {r['seconds']:7.1f} s, {1000 * r['seconds'] / n:6.1f} ms/letter"
             f" ({n / r['seconds']:5.1f} letters/s); coordinator: peak {r['coordinator_peak_mb']:4.0f} MB,"
             f" CPU {1000 * r['coordinator_cpu'] / n:4.1f} ms/letter"
             + (f"; workers' + scheduler's CPU {1000 * r['workers_cpu']:5.1f} ms/letter"
@@ -232,6 +234,8 @@ def main() -> None:
     parser.add_argument("--letters", type=int, action="append", help="sizes (default: 345)")
     parser.add_argument("--format", default="pdf,docx", help="pdf, docx or pdf,docx")
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--one-process", action="store_true",
+                        help="also run the batch in one process: the baseline CPU per letter")
     parser.add_argument("--profiler", action="store_true",
                         help="leave Dask's profiler on in the workers (its default)")
     parser.add_argument("--coordinator", type=int, default=0,
@@ -255,6 +259,9 @@ def main() -> None:
         try:
             for n in args.letters or [345]:
                 roster = make_roster(n, tmp)
+                if args.one_process:
+                    print(_line("one process", _child("one process", roster, args.format, None)),
+                          flush=True)
                 if not args.skip_local:
                     print(_line("local", _child("local", roster, args.format, None)), flush=True)
                 print(_line("cluster", _child("cluster", roster, args.format, cluster.address)),
