@@ -82,23 +82,34 @@ class Worker:
         self.renderers = {fmt.name: fmt.renderer(options) for fmt in self.formats}
         self.signer = settings.signer.load() if settings.signer is not None else None
 
-    def run(self, items: Sequence[Item]) -> list[Written]:
-        """Renders, writes and hashes each letter in every format."""
-        letters = [item.letter for item in items]
-        files: list[dict[str, tuple[Path, str, int]]] = [{} for _ in items]
+    def render(self, letters: Sequence[Letter]) -> list[dict[str, bytes]]:
+        """Each letter's finished files' bytes by format (rendered, then its steps applied and,
+        for a PDF, signed): what is hashed and written."""
+        files: list[dict[str, bytes]] = [{} for _ in letters]
         for fmt in self.formats:
             for letter, data, out in zip(letters, self.renderers[fmt.name].render_all(letters),
                                          files, strict=True):
                 for step in fmt.steps:
                     data = step(letter, data)
-                if fmt.name == "pdf" and self.signer is not None:  # hashed and written signed
+                if fmt.name == "pdf" and self.signer is not None:
                     data = self.signer.sign(data, letter.signature)
-                path = write_atomic(self.settings.layout.path(letter, fmt.name, self.settings.kind),
-                                    data)
-                out[fmt.name] = (path, hashlib.sha256(data).hexdigest(), len(data))
-        return [Written(item.letter.key, item.letter.recipient_name, item.row, item.region,
-                        item.letter.verification, out, item.letter.number)
-                for item, out in zip(items, files, strict=True)]
+                out[fmt.name] = data
+        return files
+
+    def run(self, items: Sequence[Item]) -> list[Written]:
+        """Renders, writes and hashes each letter in every format."""
+        rendered = self.render([item.letter for item in items])
+        return [written(item, {fmt: (write_atomic(self.settings.layout.path(
+                    item.letter, fmt, self.settings.kind), data),
+                    hashlib.sha256(data).hexdigest(), len(data)) for fmt, data in files.items()})
+                for item, files in zip(items, rendered, strict=True)]
+
+
+def written(item: Item, files: dict[str, tuple[Path, str, int]]) -> Written:
+    """What the register and the nómina keep of a letter whose files are written."""
+    letter = item.letter
+    return Written(letter.key, letter.recipient_name, item.row, item.region, letter.verification,
+                   files, letter.number)
 
 
 _workers: dict[Settings, Worker] = {}  # this process's renderers, by run

@@ -142,6 +142,9 @@ def cli() -> None:
 @click.option("--exact", is_flag=True,
               help="Render every PDF whole instead of composing it from shared layouts.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--cluster", envvar="OFICIOS_CLUSTER", default=None, metavar="tcp://HOST:8786",
+              help="Render on this Dask scheduler's workers instead of local processes "
+                   "(or set OFICIOS_CLUSTER).")
 @click.option("--sign", is_flag=True,
               help="Sign every letter PDF and the archive copy (PAdES) with --pkcs12 or a token.")
 @click.option("--pkcs12", type=click.Path(path_type=Path), default=None,
@@ -160,7 +163,8 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
              workers, register_path: Path | None, reissue: bool, reason: str, pdfa: bool,
              qr: bool, exact: bool, quiet: bool, sign: bool = False, pkcs12: Path | None = None,
              pkcs11_module: str | None = None, pkcs11_token: str | None = None,
-             pkcs11_key: str = "firma", tsa_url: str | None = None) -> None:
+             pkcs11_key: str = "firma", tsa_url: str | None = None,
+             cluster: str | None = None) -> None:
     """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
@@ -170,7 +174,8 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
               workers=workers, register=register_path, reissue=reissue, reason=reason,
               pdfa=pdfa, qr=qr, command=shlex.join(["oficios", *sys.argv[1:]]),
               column_map=column_map, sheet=sheet, exact=exact,
-              signer=_signer_spec(sign, pkcs12, pkcs11_module, pkcs11_token, pkcs11_key, tsa_url))
+              signer=_signer_spec(sign, pkcs12, pkcs11_module, pkcs11_token, pkcs11_key, tsa_url),
+              cluster=cluster or None)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)
@@ -259,11 +264,12 @@ def new(folder: Path) -> None:
 
 
 def _add_office_commands() -> None:
+    from oficios.cli_cluster import cluster_check
     from oficios.cli_register import register, verify
     from oficios.cli_send import send
     from oficios.cli_web import serve, user
 
-    for command in (register, verify, send, serve, user):
+    for command in (register, verify, send, serve, user, cluster_check):
         for sub in [command, *getattr(command, "commands", {}).values()]:
             sub.callback = reports_errors(sub.callback)
         cli.add_command(command)

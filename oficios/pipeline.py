@@ -51,6 +51,8 @@ class Job:
     sheet: str | None = None  # the workbook's sheet to read; None: the first
     # signing.SignerSpec: sign every letter PDF and the archive copy; None: unsigned.
     signer: object | None = None
+    # A Dask scheduler's address (tcp://HOST:8786) to render on instead of local processes.
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
         # Paths may be given as text (a script's "output/envio"); the job holds Paths.
@@ -145,7 +147,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     """
     import dataclasses
 
-    from oficios.batch import Settings, WorkerPool, default_workers
+    from oficios.batch import Settings
     from oficios.output import exclusive_folder, make_folder
 
     if job.output is None:
@@ -167,8 +169,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             # Whatever this run writes and fails to record is removed once the workers have
             # stopped (they finish the chunk in hand), before the register closes.
             stack.push(lambda failure, *_: register.remove_unrecorded(layout, failure))
-        pool = stack.enter_context(WorkerPool(settings, job.workers or default_workers(),
-                                              len(roster), executor))
+        pool = stack.enter_context(_executor(job, settings, len(roster), executor))
         merged = merge_all(template, roster)  # while the workers start; nothing is written before
         make_folder(layout.folder)
         if kind is None:  # a preview writes only into its own sub-folder
@@ -247,6 +248,18 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, merged: list[Lett
             closing=bodies.setdefault(letter.closing, letter.closing))
         items.append(Item(letter, recipient.row, recipient.values.get("region", "")))
     return items
+
+
+def _executor(job: Job, settings, letters: int, executor):
+    """What renders the batch: the Dask cluster the job names, else local worker processes
+    (on the caller's `executor` when given)."""
+    if job.cluster:
+        from oficios.cluster import ClusterPool
+
+        return ClusterPool(job.cluster, settings)
+    from oficios.batch import WorkerPool, default_workers
+
+    return WorkerPool(settings, job.workers or default_workers(), letters, executor)
 
 
 def _signer(job: Job, template: OficioTemplate, kind: str | None):

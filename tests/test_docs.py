@@ -34,6 +34,8 @@ def test_readme_commands_run(tmp_path, monkeypatch):
         (tmp_path / folder).symlink_to(ROOT / folder)
     monkeypatch.chdir(tmp_path)
     for args in commands:
+        if args[0] == "cluster-check" or "--cluster" in args:
+            continue  # they need a Dask cluster: tests/test_cluster.py starts one and runs them
         args = [str(tmp_path / Path(a).name) if a.startswith("/tmp/") else a for a in args]
         if args[0] == "serve":
             continue  # runs until stopped: test_web_cli.py starts it for real

@@ -99,6 +99,6 @@ def test_a_password_in_the_settings_file_is_refused(register, tmp_path):
     settings = tmp_path / "smtp.toml"
     settings.write_text('[smtp]\nhost = "smtp.ejemplo.cl"\nuser = "oficina"\npassword = "x"\n', "utf-8")
     result = send(register, "--settings", str(settings))
-    assert result.exit_code == 6
+    assert result.exit_code == 9
     assert "la contraseña no se guarda en el archivo de configuración" in result.output
     assert "OFICIOS_SMTP_CLAVE" in result.output

@@ -239,11 +239,11 @@ def test_an_uncertain_email_is_skipped_until_confirmed_or_resent(register):
             db.execute("UPDATE entregas SET estado='enviando'")
         db.close()
         rerun = send(register, *server.options())
-        assert rerun.exit_code == 6
+        assert rerun.exit_code == 9
         assert "posiblemente entregado: 05101 Valparaíso <alcaldia@valparaiso.example>" in rerun.output
         assert "9 correos aceptados" in rerun.output and "1 inciertos" in rerun.output
         wrong = send(register, "--confirm-delivered", "13120")
-        assert wrong.exit_code == 6 and "no están inciertas ('enviando'): 13120" in wrong.output
+        assert wrong.exit_code == 9 and "no están inciertas ('enviando'): 13120" in wrong.output
         confirmed = send(register, "--confirm-delivered", "05101")
         assert confirmed.exit_code == 0, confirmed.output
         last = send(register, *server.options())

@@ -44,7 +44,7 @@ def test_451_that_never_ends_fails_the_letter_after_the_attempts_and_a_rerun_sen
     mailbox = Mailbox(on_rcpt=lambda a: "451 4.3.0 Buzón ocupado" if "nunoa" in a else None)
     with Server(mailbox) as server:
         result = send(register, *server.options(), "--attempts", "3")
-        assert result.exit_code == 6
+        assert result.exit_code == 9
         assert "fallido: 13120 Ñuñoa <alcaldia@nunoa.example>: 451 4.3.0 Buzón ocupado" in result.output
         row = deliveries(register)["13120"]
         assert (row["estado"], row["intentos"], row["respuesta"]) == ("fallido", 3,
@@ -82,7 +82,7 @@ def test_a_552_is_recorded_as_failed_with_the_servers_text_and_the_rest_is_sent(
                       else None)
     with Server(mailbox) as server:
         result = send(register, *server.options())
-        assert result.exit_code == 6
+        assert result.exit_code == 9
         assert f"fallido: 13120 Ñuñoa <alcaldia@nunoa.example>: {too_big}" in result.output
         assert "1 de 10 correos no están confirmados como aceptados" in result.output
         rows = deliveries(register)
@@ -151,14 +151,14 @@ def test_a_server_requiring_starttls_and_auth_gets_both_and_a_wrong_password_sen
     with server:
         monkeypatch.setenv("OFICIOS_SMTP_CLAVE", "equivocada")
         wrong = send(register, *options)
-        assert wrong.exit_code == 6
+        assert wrong.exit_code == 9
         assert "rechazó el usuario o la contraseña" in wrong.output
         assert "OFICIOS_SMTP_CLAVE" in wrong.output and "Traceback" not in wrong.output
         assert mailbox.received == []
         assert {r["estado"] for r in deliveries(register).values()} == {"pendiente"}
         monkeypatch.delenv("OFICIOS_SMTP_CLAVE")
         missing = send(register, *options)
-        assert missing.exit_code == 6 and "OFICIOS_SMTP_CLAVE" in missing.output
+        assert missing.exit_code == 9 and "OFICIOS_SMTP_CLAVE" in missing.output
         monkeypatch.setenv("OFICIOS_SMTP_CLAVE", "clave-de-prueba ñ")
         result = send(register, *options)
     assert result.exit_code == 0, result.output
@@ -176,7 +176,7 @@ def test_implicit_tls_with_auth_and_an_untrusted_certificate_is_a_clear_error(
                "--user", "oficina"]
     with server:
         untrusted = send(register, *options)
-        assert untrusted.exit_code == 6 and "no se pudo establecer TLS" in untrusted.output
+        assert untrusted.exit_code == 9 and "no se pudo establecer TLS" in untrusted.output
         result = send(register, *options, "--cafile", cafile)
     assert result.exit_code == 0, result.output
     assert exactly_one_each(mailbox)
@@ -190,7 +190,7 @@ def test_an_address_the_server_refuses_is_corrected_in_the_roster_and_the_rerun_
     mailbox = Mailbox(on_rcpt=lambda a: "550 5.1.1 No existe ese buzón" if "nunoa" in a else None)
     with Server(mailbox) as server:
         result = send(register, *server.options())
-        assert result.exit_code == 6 and "550 5.1.1 No existe ese buzón" in result.output
+        assert result.exit_code == 9 and "550 5.1.1 No existe ese buzón" in result.output
         before = deliveries(register)["13120"]
         assert (before["estado"], before["intentos"]) == ("fallido", 1)
         corrected = tmp_path / "nomina-corregida.csv"

@@ -85,7 +85,7 @@ def test_killed_after_the_server_accepted_but_before_the_record_is_reported_not_
         assert row["estado"] == "enviando"
         mailbox.on_data = None
         rerun = send(register, *server.options())
-        assert rerun.exit_code == 6
+        assert rerun.exit_code == 9
         assert f"posiblemente entregado: {row['clave']}" in rerun.output
         assert row["message_id"] in rerun.output and "--resend-uncertain" in rerun.output
         assert "4 correos aceptados" in rerun.output and "1 inciertos" in rerun.output

@@ -188,7 +188,7 @@ def test_a_pdf_without_a_signature_says_so(letter_pdf, ca, tmp_path):
 def refused(spec: SignerSpec) -> SigningError:
     with pytest.raises(SigningError) as caught:
         spec.load()
-    assert caught.value.exit_code == 6
+    assert caught.value.exit_code == 8
     return caught.value
 
 

@@ -127,7 +127,7 @@ def test_a_wrong_password_stops_the_run_before_anything_is_written(tmp_path):
     ca, _conf = pki.shared()
     result = generate(tmp_path, "--sign", "--pkcs12", str(ca.p12),
                       env={"OFICIOS_FIRMA_CLAVE": "no es la clave"})
-    assert result.exit_code == 6
+    assert result.exit_code == 8
     assert "la contraseña no abre el archivo PKCS#12" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
@@ -137,7 +137,7 @@ def test_an_expired_certificate_stops_the_run_before_anything_is_written(tmp_pat
     expired = pki.make_pki(tmp_path / "vencido", days_valid=(-400, -35))
     result = generate(tmp_path, "--sign", "--pkcs12", str(expired.p12),
                       env={"OFICIOS_FIRMA_CLAVE": pki.PASSWORD})
-    assert result.exit_code == 6 and "venció el" in result.output
+    assert result.exit_code == 8 and "venció el" in result.output
     assert not (tmp_path / "out").exists()
 
 

@@ -21,7 +21,7 @@ PASSWORD_VARIABLE = "OFICIOS_SMTP_CLAVE"
 class DeliveryError(OficiosError):
     """E-mail cannot be sent: settings, the server, or messages the server did not accept."""
 
-    exit_code = 6
+    exit_code = 9
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def quiet_pyhanko() -> None:
 class SigningError(OficiosError):
     """The signing key cannot be used (password, certificate, token), or a signature fails."""
 
-    exit_code = 6
+    exit_code = 8
 
 
 @dataclass(frozen=True)
