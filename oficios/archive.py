@@ -217,6 +217,8 @@ def distribution_copies(folder: Path, lines: Sequence[str], archive: Path) -> li
 
 
 def _relative(path: Path, folder: Path) -> str:
+    if path.is_absolute() and path.is_relative_to(folder):  # as recorded: no file-system calls
+        return path.relative_to(folder).as_posix()
     try:
         return path.resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:

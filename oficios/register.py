@@ -552,15 +552,16 @@ class Register:
     def folder_files(self, oficio: str, carpeta: str) -> list[dict]:
         """Every letter file of an oficio written into a folder, every version, with
         `vigente` true for the latest version of each recipient's letter."""
+        latest = dict(self._rows(
+            "SELECT c.clave, MAX(l.version) FROM cartas c JOIN lotes l ON l.id=c.lote "
+            "WHERE l.oficio=? GROUP BY c.clave", (oficio,)))
         rows = self._rows(
             "SELECT l.id AS lote, l.version, c.clave, c.destinatario, c.fila, c.region, c.numero, "
-            "c.codigo, a.formato, a.ruta, a.sha256, a.bytes, "
-            "c.lote = (SELECT MAX(c2.lote) FROM cartas c2 JOIN lotes l2 ON l2.id=c2.lote "
-            "          WHERE l2.oficio=l.oficio AND c2.clave=c.clave) AS vigente "
+            "c.codigo, a.formato, a.ruta, a.sha256, a.bytes "
             "FROM cartas c JOIN lotes l ON l.id=c.lote JOIN archivos a ON a.carta=c.id "
             "WHERE l.oficio=? AND l.carpeta=? ORDER BY c.fila, c.clave, l.version, a.formato",
             (oficio, carpeta))
-        return [dict(r) for r in rows]
+        return [dict(r, vigente=r["version"] == latest[r["clave"]]) for r in rows]
 
     def copies(self, oficio: str, carpeta: str) -> list[Copy]:
         """Every archive copy, distribution copy and supplement of an oficio in a folder."""

@@ -166,3 +166,28 @@ def test_register_export_into_a_closed_pipe_is_not_an_error(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("\ufefflote,oficio,version") and run.stderr == ""
+
+
+@pytest.mark.slow
+def test_two_clerks_generating_the_same_oficio_at_once_the_second_is_refused(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "oficios", "generate", "--output", str(out), "--workers", "1",
+               "--quiet"]
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    lock = out / "mideplan-01-a-264" / LOCK_FILE
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (lock.exists() and lock.stat().st_size):
+        time.sleep(0.1)
+    time.sleep(2)
+    second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    _stdout, stderr = first.communicate(timeout=600)
+    assert first.returncode == 0, stderr
+    assert second.returncode == 5, second.stderr
+    assert f"lo está escribiendo el proceso {first.pid} desde las " in second.stderr
+    assert "Traceback" not in second.stderr and "Internal error" not in second.stderr
+    folder = out / "mideplan-01-a-264"
+    run = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=folder,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
+    assert len(list((folder / "pdf").glob("*.pdf"))) == 345 and not lock.exists()

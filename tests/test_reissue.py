@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import DATA, TEMPLATE, template_variant
@@ -134,3 +135,23 @@ def test_full_batch_reissue_partial_run_and_reissue_again_keep_everything_verifi
     _sums_pass(folder)
     assert set(_current_versions(folder).values()) == {3}
     assert shutil.which("sha256sum")
+
+
+@pytest.mark.slow
+def test_a_reissue_after_the_full_roster_keeps_the_archive_copy_and_the_sums(tmp_path):
+    from conftest import ROSTER
+
+    out = tmp_path / "out"
+    register = out / "registro-oficina-de-partes.sqlite"
+    first = generate(Job(template=TEMPLATE, roster=ROSTER, output=out))
+    assert (first.batch.estado, first.batch.cartas) == ("completo", 345)
+    _sums_pass(first.folder)
+    second = generate(Job(template=_variant(tmp_path, "v2", "Oficio N° 12 de 2009."), roster=ROSTER,
+                          output=out, only=("13120", "08301"), reissue=True, reason="Corrección."))
+    assert (second.batch.version, second.batch.estado, second.batch.cartas) == (2, "completo", 2)
+    assert verify(first.combined, register).copy.batch.version == 1
+    assert verify(first.folder / "reemplazadas" / "v1" / "pdf" / "13120-nunoa.pdf",
+                  register).status == SUPERSEDED
+    _sums_pass(first.folder)
+    versions = _current_versions(first.folder)
+    assert len(versions) == 345 and versions["13120"] == 2 and versions["01101"] == 1
