@@ -357,7 +357,8 @@ opcionales = ["genero"]
 
 # [diseno]
 # html = "oficio.html.j2"   # own layout for the PDF, copied from the package's and edited
-# css = "oficio.css"        # own stylesheet for the PDF
+# css = "oficio.css"        # a stylesheet applied after the package's, for the PDF
+# estilos_docx = "estilos.docx"   # a letter oficios made, its styles changed in Word
 """
 STARTER_BODY = """\
 Mediante el presente, me dirijo a Ud. para informarle que …
