@@ -44,9 +44,9 @@ def normalize_gender(value: str, *, file: object = None, row: int | None = None,
         return _GENDER_WORDS[fold(value)]
     except KeyError:
         raise RosterError(
-            f"'{value}' is not a gender this tool knows", file=file, row=row, column=column,
-            hint="write M or F, or leave it empty for the neutral forms" +
-                 (f" {neutral}" if neutral else ""),
+            f"'{value}' no es un género conocido", file=file, row=row, column=column,
+            hint="escriba M o F, o deje la celda vacía para las formas neutras" +
+                 (f" ({neutral})" if neutral else ""),
         ) from None
 
 

@@ -239,7 +239,10 @@ class OficioTemplate:
 
         line = self.line_of(where, exc)
         source = self._line_text(where, line)
-        shown = [f"{n} = '{ctx[n]}'" for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", source))
+        # The values of the variables the line's Jinja expressions name, not of its prose.
+        expressions = re.findall(r"\{\{(.*?)\}\}|\{%(.*?)%\}", source)
+        code = " ".join("".join(groups) for groups in expressions)
+        shown = [f"{n} = '{ctx[n]}'" for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", code))
                  if n in ctx]
         values = f"; {', '.join(shown)}" if shown else ""
         inside = "" if where == BODY_FILE else f" en {where}"

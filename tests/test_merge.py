@@ -45,7 +45,8 @@ def test_unknown_genders_are_reported_all_at_once_with_row_and_column(template):
     with pytest.raises(ErrorList) as info:
         merge_all(template, roster)
     assert [(e.row, e.column) for e in info.value.errors] == [(2, "genero"), (4, "genero")]
-    assert "write M or F" in info.value.format()
+    assert "escriba M o F, o deje la celda vacía para las formas neutras (Sr./a y ALCALDE/SA)" in \
+        info.value.format()
 
 
 def test_date_place_and_reference_block_follow_the_seed(letters):

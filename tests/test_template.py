@@ -189,3 +189,16 @@ def test_markup_in_a_plain_text_key_is_refused_not_printed(tmp_path, old, new, m
         OficioTemplate(folder)
     assert f"es texto simple: '{mark}' se imprimiría tal cual" in info.value.message
     assert info.value.line is not None
+
+
+def test_a_jinja_error_in_oficio_toml_names_the_key_its_line_and_only_the_values_it_uses(tmp_path):
+    from oficios.merge import validate_all
+
+    folder = template_variant(tmp_path, replace=('"{{ region | upper }}",', '"{{ region / 2 }} región",'))
+    with pytest.raises(TemplateError) as info:
+        validate_all(OficioTemplate(folder), load_roster(DATA / "roster-four-municipalities.csv"))
+    lines = (folder / "oficio.toml").read_text("utf-8").splitlines()
+    assert info.value.line == next(n for n, line in enumerate(lines, 1) if line.startswith("lineas = [")
+                                   and "[a]" in lines[n - 2])
+    assert "no se puede escribir la carta en [a] lineas[3]: TypeError" in info.value.message
+    assert "region = 'Región" in info.value.message and "municipalidad =" not in info.value.message
