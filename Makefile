@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check oficios tests bench recipients
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/batch.py
 
 $(STAMP): pyproject.toml | system-deps
