@@ -45,6 +45,7 @@ catalog: $(STAMP)
 	  --no-fuzzy-matching --ignore-obsolete
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/batch.py
 
 $(STAMP): pyproject.toml | system-deps

@@ -245,7 +245,7 @@ def _in_pool(pool: cf.Executor, settings: Settings, workers: int, chunks: list,
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
-                finished[index] = future.result()
+                finished[index] = _result(future)
                 if on_done:
                     on_done(len(finished[index]))
             # Results come back in any order; they are handed on in roster order.
@@ -255,3 +255,17 @@ def _in_pool(pool: cf.Executor, settings: Settings, workers: int, chunks: list,
     finally:
         for future in pending:
             future.cancel()
+
+
+def _result(future: cf.Future) -> list[Written]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from oficios.errors import OficiosError
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise OficiosError(
+            "a worker process stopped abruptly (it was killed, ran out of memory, or could not "
+            "start)", hint="if a script of yours calls oficios.generate, do it under "
+            "`if __name__ == \"__main__\":` (worker processes import the script)") from None

@@ -1,8 +1,10 @@
-"""The batch's letters in one PDF, one bookmark per recipient (pypdf lives here).
+"""The batch's letters in one PDF, one bookmark per recipient.
 
-The finished letter PDFs are copied object by object into a file written as it goes, so
-memory does not grow with the number of letters: only each object's offset, each page's
-number and each bookmark's title are kept until the end. Copying is much cheaper than
+The finished letter PDFs are copied object by object (read by compose.object_graph) into a
+file written as it goes, so memory does not grow with the number of letters: only each
+object's offset, each page's number, each bookmark's title and a digest of each shared
+object are kept until the end. Objects equal to one already written are not written again,
+so the letters' common parts (layouts, fonts) are in the file once. Copying is much cheaper than
 rendering the letters again, and the result is byte-identical for identical letters.
 
 With `ArchiveInfo` the file is written as PDF/A-2b, the archive copy: WeasyPrint's letters
@@ -52,6 +54,7 @@ class CombinedPdf:
         self._offsets = array("Q", [0] * FIRST_FREE)
         self._pages = array("Q")
         self._bookmarks: list[tuple[str, int]] = []
+        self._written: dict[bytes, int] = {}  # SHA-256 of each shared object -> its number
 
     def __enter__(self) -> CombinedPdf:
         self._out = self._file_cm.__enter__()
@@ -68,70 +71,57 @@ class CombinedPdf:
         (None: no bookmark, for a continuation).
 
         When archiving, the first PDF that has an output intent lends it to the whole file.
+        An object equal to one already written (the shared layers' fonts and content, the
+        fonts of a chunk's own layers) is not written again: the copy refers to the first.
         """
-        from pypdf import PdfReader
+        from oficios.compose import object_graph
 
-        reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
-        if self.archive and self._output_intents is None and "/OutputIntents" in reader.trailer["/Root"]:
-            self._copy_output_intents(reader)
-        for page in reader.pages:
-            _copy_inherited(page)
-        pages = [page.indirect_reference for page in reader.pages]
-        new_ids, objects = self._collect(reader, pages)
+        graph = object_graph(pdf, printable_annotations=self.archive is not None)
+        copied: dict[int, int] = {}
+        # Pages are written whatever they share: numbers first, so objects may point back.
+        for key in graph.pages:
+            copied[key] = self._reserve()
+        for key in graph.pages:
+            self._write_parts(copied[key], graph.objects[key], graph, copied, set())
+        if self.archive and self._output_intents is None and graph.output_intents:
+            intents = [self._copy(key, graph, copied, set()) for key in graph.output_intents]
+            self._output_intents = _array([_ref(number) for number in intents])
         if bookmark is not None:
-            self._bookmarks.append((bookmark, new_ids[_key(pages[0])]))
-        for old, obj in objects:
-            _rewrite_references(obj, new_ids)
-            if self.archive and isinstance(obj, dict) and obj.get("/Type") == "/Annot":
-                obj[_name("/F")] = _number(4)  # PDF/A: annotations must print
-            if old in {_key(p) for p in pages}:
-                obj[_name("/Parent")] = _ref(PAGES)
-                self._pages.append(new_ids[old])
-            self._write_object(new_ids[old], obj)
+            self._bookmarks.append((bookmark, copied[graph.pages[0]]))
+        self._pages.extend(copied[key] for key in graph.pages)
 
-    def _copy_output_intents(self, reader) -> None:
-        intents = reader.trailer["/Root"].raw_get("/OutputIntents")
-        refs = [intents] if hasattr(intents, "idnum") else [
-            item for item in intents if hasattr(item, "idnum")]
-        new_ids, objects = self._collect(reader, refs)
-        for old, obj in objects:
-            _rewrite_references(obj, new_ids)
-            self._write_object(new_ids[old], obj)
-        if hasattr(intents, "idnum"):
-            self._output_intents = _ref(new_ids[_key(intents)])
-        else:
-            from pypdf.generic import ArrayObject
+    def _copy(self, key: int, graph, copied: dict, visiting: set) -> int:
+        """The new number of the source object `key`, writing it (children first) if no equal
+        object has been written; an object in a reference cycle is written unshared."""
+        if key in copied:
+            return copied[key]
+        if key in visiting:  # a cycle: give it a number now, write it when its turn comes
+            copied[key] = self._reserve()
+            return copied[key]
+        visiting.add(key)
+        parts = graph.objects[key]
+        numbers = {part: self._copy(part, graph, copied, visiting)
+                   for part in parts if isinstance(part, int)}
+        visiting.discard(key)
+        if key in copied:  # reserved by a cycle
+            self._write_data(copied[key], _join(parts, numbers))
+            return copied[key]
+        data = _join(parts, numbers)
+        digest = hashlib.sha256(data).digest()
+        if digest not in self._written:
+            self._written[digest] = self._reserve()
+            self._write_data(self._written[digest], data)
+        copied[key] = self._written[digest]
+        return copied[key]
 
-            copied = ArrayObject(intents)
-            _rewrite_references(copied, new_ids)
-            self._output_intents = copied
+    def _write_parts(self, number: int, parts: list, graph, copied: dict, visiting: set) -> None:
+        numbers = {part: self._copy(part, graph, copied, visiting)
+                   for part in parts if isinstance(part, int)}
+        self._write_data(number, _join(parts, numbers))
 
-    def _collect(self, reader, pages) -> tuple[dict, list]:
-        """Every object the pages use, in a stable order, with the new number of each."""
-        from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
-        new_ids: dict[tuple[int, int], int] = {}
-        objects: list[tuple[tuple[int, int], object]] = []
-        queue = list(pages)
-        while queue:
-            ref = queue.pop(0)
-            if _key(ref) in new_ids:
-                continue
-            new_ids[_key(ref)] = len(self._offsets) + len(new_ids)
-            obj = ref.get_object()
-            objects.append((_key(ref), obj))
-            stack = [obj]
-            while stack:
-                item = stack.pop()
-                values = item.items() if isinstance(item, DictionaryObject) else enumerate(item)
-                for key, value in values:
-                    if key == "/Parent":
-                        continue  # the old page tree; pages get the new one
-                    if isinstance(value, IndirectObject):
-                        queue.append(value)
-                    elif isinstance(value, (DictionaryObject, ArrayObject)):
-                        stack.append(value)
-        return new_ids, objects
+    def _reserve(self) -> int:
+        self._offsets.append(0)
+        return len(self._offsets) - 1
 
     def _write_object(self, number: int, obj) -> None:
         assert number == len(self._offsets)
@@ -139,13 +129,12 @@ class CombinedPdf:
         self._write_fixed(number, obj)
 
     def _write_fixed(self, number: int, obj) -> None:
+        self._write_data(number, _serialize(obj))
+
+    def _write_data(self, number: int, body: bytes) -> None:
         assert self._out is not None
         self._offsets[number] = self._out.tell()
-        buffer = io.BytesIO()
-        buffer.write(f"{number} 0 obj\n".encode())
-        obj.write_to_stream(buffer)
-        buffer.write(b"\nendobj\n")
-        data = buffer.getvalue()
+        data = b"%d 0 obj\n%s\nendobj\n" % (number, body)
         self._digest.update(data)  # the file identifier is a digest of the content
         self._out.write(data)
 
@@ -231,23 +220,6 @@ class CombinedPdf:
         self._out.write("".join(lines).encode())
 
 
-INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
-
-
-def _copy_inherited(page) -> None:
-    """Gives the page the attributes it inherits from its old page tree, which is not copied."""
-    node = page
-    while (parent := node.get("/Parent")) is not None:
-        node = parent.get_object()
-        for key in INHERITABLE:
-            if key not in page and key in node:
-                page[_name(key)] = node.raw_get(key)
-
-
-def _key(ref) -> tuple[int, int]:
-    return ref.idnum, ref.generation
-
-
 def _ref(number: int):
     from pypdf.generic import IndirectObject
 
@@ -295,22 +267,16 @@ def xmp_metadata(a: ArchiveInfo) -> str:
 <?xpacket end="w"?>"""
 
 
-def _rewrite_references(obj, new_ids: dict[tuple[int, int], int]) -> None:
-    """Points every reference inside `obj` at the object's number in the combined file."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+def _join(parts: list, numbers: dict[int, int]) -> bytes:
+    """An object's bytes from its parts (see compose.object_graph), with new numbers."""
+    return b"".join(part if isinstance(part, bytes) else
+                    b"%d 0 R" % (PAGES if part is None else numbers[part]) for part in parts)
 
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        keys = list(item.keys()) if isinstance(item, DictionaryObject) else range(len(item))
-        for key in keys:
-            # raw_get and list indexing: pypdf's item access would resolve the reference.
-            value = item.raw_get(key) if isinstance(item, DictionaryObject) else list.__getitem__(item, key)
-            if isinstance(value, IndirectObject):
-                if _key(value) in new_ids:
-                    item[key] = _ref(new_ids[_key(value)])
-            elif isinstance(value, (DictionaryObject, ArrayObject)):
-                stack.append(value)
+
+def _serialize(obj) -> bytes:
+    buffer = io.BytesIO()
+    obj.write_to_stream(buffer)
+    return buffer.getvalue()
 
 
 def pdf_text(path: Path) -> str:

@@ -186,3 +186,138 @@ def _neutral(letter: Letter, part: Letter) -> Letter:
     """The letter as its shared layers are laid out: its A block (which gives the shape) and
     nothing else of its own, so the layers' bytes do not depend on which letter made them."""
     return dataclasses.replace(part, addressee=letter.addressee)
+
+
+# Reading finished PDFs for the archive copy (combine.py writes it): qpdf parses, which is many
+# times faster than a pure-Python parser, and each object is handed over as bytes with holes
+# where it refers to other objects, so the writer can number them and share equal ones.
+
+PARENT = None  # a hole for the page's new /Parent
+
+
+@dataclass
+class ObjectGraph:
+    """The objects the pages of a PDF use, each as parts: bytes, the key of an object it
+    refers to, or PARENT (pages only). Keys are the objects' numbers in the source."""
+
+    pages: list[int]
+    objects: dict[int, list]
+    output_intents: list[int]
+
+
+INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+
+
+def object_graph(source, printable_annotations: bool = False) -> ObjectGraph:
+    """The pages of the PDF `source` (a path or bytes) and every object they use, but their old
+    page tree; with `printable_annotations`, annotations get /F 4 (PDF/A wants them printed)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(source) if isinstance(source, bytes) else source) as pdf:
+        graph = ObjectGraph([], {}, [])
+        queue = []
+        for page in pdf.pages:
+            obj = page.obj
+            inherited = {}
+            node = obj
+            while "/Parent" in node:
+                node = node.Parent
+                for key in INHERITABLE:
+                    if key not in obj and key not in inherited and key in node:
+                        inherited[key] = node.get(key)
+            graph.pages.append(obj.objgen[0])
+            graph.objects[obj.objgen[0]] = _parts(obj, queue, page=True, extra=inherited)
+        intents = pdf.Root.get("/OutputIntents")
+        if intents is not None:
+            for index, item in enumerate(intents if isinstance(intents, pikepdf.Array) else [intents]):
+                if item.is_indirect:
+                    graph.output_intents.append(item.objgen[0])
+                    queue.append(item)
+                else:  # a direct dictionary becomes an object of its own (negative key)
+                    graph.output_intents.append(-1 - index)
+                    graph.objects[-1 - index] = _parts(item, queue)
+        while queue:
+            obj = queue.pop()
+            number = obj.objgen[0]
+            if number in graph.objects:
+                continue
+            annotation = printable_annotations and isinstance(obj, pikepdf.Dictionary) \
+                and obj.get("/Type") == pikepdf.Name.Annot
+            graph.objects[number] = _parts(obj, queue, extra={"/F": 4} if annotation else {})
+        return graph
+
+
+def _parts(obj, queue: list, page: bool = False, extra: dict | None = None) -> list:
+    import pikepdf
+
+    parts: list = []
+    if isinstance(obj, pikepdf.Stream):
+        raw = obj.read_raw_bytes()
+        items = {k: v for k, v in obj.stream_dict.items() if k not in ("/Length", "/DecodeParms")
+                 or (k == "/DecodeParms" and not _is_null(v))}
+        items["/Length"] = len(raw)
+        _dictionary(items, parts, queue)
+        parts.append(b"\nstream\n" + raw + b"\nendstream")
+        return parts
+    items = {k: v for k, v in obj.items() if not (page and k == "/Parent")}
+    items.update(extra or {})
+    if page:
+        items["/Parent"] = PARENT
+    _dictionary(items, parts, queue) if isinstance(obj, pikepdf.Dictionary) else _value(obj, parts, queue)
+    return parts
+
+
+def _dictionary(items: dict, parts: list, queue: list) -> None:
+    parts.append(b"<<")
+    for key in sorted(items):
+        parts.append(key.encode("latin-1") if key.isascii() else _name_bytes(key))
+        parts.append(b" ")
+        value = items[key]
+        if value is PARENT:
+            parts.append(PARENT)
+        else:
+            _value(value, parts, queue, top=False)
+        parts.append(b" ")
+    parts.append(b">>")
+
+
+def _value(value, parts: list, queue: list, top: bool = True) -> None:
+    import pikepdf
+
+    if isinstance(value, pikepdf.Object) and not top and value.is_indirect:
+        queue.append(value)
+        parts.append(value.objgen[0])
+        return
+    if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)):
+        raw = value.unparse()
+        if b" R" not in raw:  # refers to no other object (a string may hold " R": then walk)
+            parts.append(raw)
+            return
+    if isinstance(value, pikepdf.Dictionary):
+        _dictionary(dict(value.items()), parts, queue)
+    elif isinstance(value, pikepdf.Array):
+        parts.append(b"[")
+        for item in value:
+            _value(item, parts, queue, top=False)
+            parts.append(b" ")
+        parts.append(b"]")
+    elif isinstance(value, pikepdf.Object):
+        parts.append(value.unparse())
+    elif isinstance(value, bool):
+        parts.append(b"true" if value else b"false")
+    elif value is None:
+        parts.append(b"null")
+    elif isinstance(value, int):
+        parts.append(b"%d" % value)
+    else:  # Decimal, float
+        parts.append(str(value).encode("ascii"))
+
+
+def _is_null(value) -> bool:
+    return value is None
+
+
+def _name_bytes(key: str) -> bytes:
+    import pikepdf
+
+    return pikepdf.Name(key).unparse()

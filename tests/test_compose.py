@@ -185,3 +185,24 @@ def _all_fonts_embedded(reader) -> bool:
                    else f["/FontDescriptor"] for f in fonts]
     return bool(fonts) and all(any(k in d.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
                                for d in descriptors)
+
+
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import DATA, ROOT
+
+    TEN = DATA / "roster-ten-municipalities.csv"
+
+    script = tmp_path / "sin_guardia.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from oficios.pipeline import Job, generate\n"
+        f"generate(Job(template=Path({str(TEMPLATE)!r}), roster=Path({str(TEN)!r}), "
+        f"output=Path({str(tmp_path / 'out')!r}), formats=('pdf',), workers=2))\n",
+        encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         cwd=ROOT)
+    assert run.returncode != 0
+    assert 'if __name__ == "__main__":' in run.stderr
