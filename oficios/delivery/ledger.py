@@ -3,8 +3,13 @@
 A row moves pendiente -> enviando -> aceptado (or fallido). 'enviando' is committed after the
 server accepted the envelope and before the message's data is sent; 'aceptado' after the
 server's 250 reply. A row left in 'enviando' is the one uncertain case (see `UNCERTAIN`).
-The table lives in the register's SQLite file, on the register's connection; the commits
-of this table are synchronous=FULL, so a power cut cannot undo a recorded delivery.
+The table lives in the register's SQLite file, on the register's connection.
+
+Durability: 'enviando' is committed with synchronous=FULL (fsync'd) before any message data
+leaves, so even a power cut cannot turn a message the server may have into 'pendiente' (which
+a rerun would send again). 'aceptado' is committed without its own fsync: a killed process
+keeps it (it is in the WAL), and the next 'enviando' fsyncs it; a power cut can lose only the
+last one, which then reads 'enviando' — uncertain, reported, never silently resent.
 """
 
 from __future__ import annotations
@@ -70,10 +75,14 @@ class Ledger:
         # The register owns the connection (autocommit, WAL); this table adds its own rows.
         self.register = register
         self.db = register._db
-        self.db.execute("PRAGMA synchronous=FULL")
+        self._synchronous = ""
         self.db.executescript(SCHEMA)
 
-    def _write(self, sql: str, args: tuple) -> int:
+    def _write(self, sql: str, args: tuple, fsync: bool = True) -> int:
+        mode = "FULL" if fsync else "NORMAL"
+        if mode != self._synchronous:  # a connection setting, changed between transactions
+            self.db.execute(f"PRAGMA synchronous={mode}")
+            self._synchronous = mode
         self.db.execute("BEGIN IMMEDIATE")
         try:
             count = self.db.execute(sql, args).rowcount
@@ -122,7 +131,7 @@ class Ledger:
         stamp = now()
         self._write(f"UPDATE entregas SET estado='{ACCEPTED}', intentos=intentos+1, respuesta=?, "
                     "aceptada_en=?, actualizada_en=? WHERE carta=?",
-                    (reply, stamp, stamp, letter_id))
+                    (reply, stamp, stamp, letter_id), fsync=False)
 
     def confirm(self, letter_id: int, note: str) -> bool:
         """Records as accepted an uncertain ('enviando') e-mail found delivered (by its
