@@ -245,8 +245,10 @@ def progress_text(state: dict) -> str:
     if state["por_segundo"]:
         text += " · " + _("{rate} letters/s").format(
             rate=format_decimal(state["por_segundo"], format="#,##0.0", locale=lang))
-    if state["estado"] == "generando" and state["restante"] is not None:
-        text += " · " + _("{seconds} s left").format(seconds=state["restante"])
+    left = state["restante"]
+    if state["estado"] == "generando" and left is not None:
+        text += " · " + (_("{seconds} s left").format(seconds=left) if left < 90 else
+                         _("{minutes} min left").format(minutes=round(left / 60)))
     if state["estado"] == "completo":
         text += " · " + _("done in {seconds} s").format(
             seconds=format_decimal(state["segundos"], format="#,##0.0", locale=lang))
