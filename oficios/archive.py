@@ -43,7 +43,7 @@ def nomina_rows(written: Sequence[Written]) -> list[dict[str, str]]:
     rows = []
     for item in written:
         pdf = item.files.get("pdf")
-        rows.append({"key": item.key, "name": item.name, "region": item.region,
+        rows.append({"key": item.key, "name": item.name, "detail": item.detail,
                      "numero": item.numero,
                      "file": pdf[0].name if pdf else "", "sha256": pdf[1] if pdf else "",
                      "code": item.code})
@@ -53,14 +53,16 @@ def nomina_rows(written: Sequence[Written]) -> list[dict[str, str]]:
 SUPERSEDED = "reemplazadas"  # <oficio>/reemplazadas/v<N>/...: files a re-issue replaced
 
 
-def write_folder_records(register, about: dict, folder: Path, oficio: str) -> tuple[Path, ...]:
+def write_folder_records(register, about: dict, folder: Path, oficio: str,
+                         detail: str = "detalle") -> tuple[Path, ...]:
     """nomina.csv, manifest.json and SHA256SUMS of a folder, from the register: every file
     of every version of the oficio written there, the current version of each letter marked
-    `vigente`. Rewritten after every run, so they are never stale. Returns the three paths."""
+    `vigente`. Rewritten after every run, so they are never stale. Returns the three paths.
+    `detail` heads the nómina's column of each recipient's detail (the template's column)."""
     rows = register.folder_files(oficio, str(folder))
     copies = [c for c in register.copies(oficio, str(folder))]
     current = _letters([r for r in rows if r["vigente"]])
-    nomina = write_nomina_csv(folder / NOMINA, current, folder)
+    nomina = write_nomina_csv(folder / NOMINA, current, folder, detail)
     entries = []
     for row in rows:
         entries.append({"archivo": _relative(Path(row["ruta"]), folder), "formato": row["formato"],
@@ -102,13 +104,14 @@ def _letters(rows: Sequence[dict]) -> list[dict]:
     return sorted(letters.values(), key=lambda r: (r["fila"], r["clave"]))
 
 
-def write_nomina_csv(path: Path, letters: Sequence[dict], folder: Path) -> Path:
-    """nomina.csv: N°, key, recipient, region, printed number, version, code, and each file
-    with its SHA-256 (the current letters)."""
+def write_nomina_csv(path: Path, letters: Sequence[dict], folder: Path,
+                     detail: str = "detalle") -> Path:
+    """nomina.csv: N°, key, recipient, detail (headed `detail`, e.g. region), printed number,
+    version, code, and each file with its SHA-256 (the current letters)."""
     formats = sorted({fmt for letter in letters for fmt in letter["files"]})
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\n")
-    out.writerow(["n", "clave", "destinatario", "region", "numero", "version",
+    out.writerow(["n", "clave", "destinatario", detail, "numero", "version",
                   "codigo_verificacion"]
                  + [f"{col}_{fmt}" for fmt in formats for col in ("archivo", "sha256")])
     for n, letter in enumerate(letters, start=1):
@@ -116,7 +119,7 @@ def write_nomina_csv(path: Path, letters: Sequence[dict], folder: Path) -> Path:
         for fmt in formats:
             file, digest = letter["files"].get(fmt, (None, ""))
             files += [_relative(file, folder) if file else "", digest]
-        out.writerow([n, letter["clave"], letter["destinatario"], letter["region"],
+        out.writerow([n, letter["clave"], letter["destinatario"], letter["detalle"],
                       letter["numero"], letter["version"], letter["codigo"]] + files)
     return write_atomic(path, buffer.getvalue().encode("utf-8"))
 
@@ -163,7 +166,7 @@ def write_supplement(register, template, layout, batch) -> tuple[Path, int]:
     for row in _letters(rows):
         if row["version"] < batch.version:
             earlier[row["clave"]] = row  # rows come by version: the last is the latest
-    nomina = [{"key": r["clave"], "name": r["destinatario"], "region": r["region"],
+    nomina = [{"key": r["clave"], "name": r["destinatario"], "detail": r["detalle"],
                "file": r["files"]["pdf"][0].name, "sha256": r["files"]["pdf"][1],
                "code": r["codigo"],
                "replaces": (f"reemplaza la versión {earlier[r['clave']]['version']} "

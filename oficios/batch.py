@@ -34,13 +34,14 @@ PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.compose", "ofic
 class Written:
     """One letter as written: its recipient, code, and per format the file, SHA-256 and size.
 
-    `region` is the recipient's region ("" if the roster has none), for the nómina.
+    `detail` is the value of the template's detail column, shown beside the recipient in the
+    nómina (e.g. its region; "" when the template names none).
     """
 
     key: str
     name: str
     row: int
-    region: str
+    detail: str
     code: str
     files: dict[str, tuple[Path, str, int]]
     numero: str = ""  # the number the letter printed
@@ -52,7 +53,7 @@ class Item:
 
     letter: Letter
     row: int
-    region: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class Worker:
 def written(item: Item, files: dict[str, tuple[Path, str, int]]) -> Written:
     """What the register and the nómina keep of a letter whose files are written."""
     letter = item.letter
-    return Written(letter.key, letter.recipient_name, item.row, item.region, letter.verification,
+    return Written(letter.key, letter.recipient_name, item.row, item.detail, letter.verification,
                    files, letter.number)
 
 

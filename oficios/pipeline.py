@@ -246,7 +246,8 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, merged: list[Lett
             letter, verification=code, qr=job.qr and bool(code), draft=draft,
             body=bodies.setdefault(letter.body, letter.body),
             closing=bodies.setdefault(letter.closing, letter.closing))
-        items.append(Item(letter, recipient.row, recipient.values.get("region", "")))
+        detail = recipient.values.get(template.detail_column, "") if template.detail_column else ""
+        items.append(Item(letter, recipient.row, detail))
     return items
 
 
@@ -333,7 +334,7 @@ class _Recorder:
 
     def record(self, batch, item) -> None:
         self.pending.append((item.key, item.name, item.row, item.code, item.files,
-                             item.numero, item.region))
+                             item.numero, item.detail))
         if len(self.pending) >= 8:
             self.flush(batch)
 
@@ -440,7 +441,8 @@ def _write_records(template: OficioTemplate, layout: OutputLayout, register, bat
     about = {"oficio": batch.oficio, "fecha": template.fecha.isoformat(),
              "materia": template.text("oficio", "materia"), "version": batch.version,
              "plantilla_sha256": batch.plantilla_sha256, "nomina_sha256": batch.nomina_sha256}
-    write_folder_records(register, about, layout.folder, batch.oficio)
+    write_folder_records(register, about, layout.folder, batch.oficio,
+                         template.detail_column or "detalle")
     if archiving:
         distribution_copies(layout.folder, template.lines("distribucion"), layout.combined_pdf)
 

@@ -61,7 +61,7 @@ MIGRATIONS = (
     SCHEMA,
     """
     ALTER TABLE cartas ADD COLUMN numero TEXT NOT NULL DEFAULT '';
-    ALTER TABLE cartas ADD COLUMN region TEXT NOT NULL DEFAULT '';
+    ALTER TABLE cartas ADD COLUMN detalle TEXT NOT NULL DEFAULT '';
     ALTER TABLE lotes ADD COLUMN esperadas INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE numeros ADD COLUMN lote INTEGER REFERENCES lotes(id);
     ALTER TABLE numeros ADD COLUMN clave TEXT NOT NULL DEFAULT '';
@@ -456,21 +456,21 @@ class Register:
 
     def record_letters(self, batch: Batch, letters: Iterable[tuple]) -> None:
         """Records written letters: (key, recipient, row, code, {format: (path, sha256, bytes)})
-        and optionally the number it printed and its region.
+        and optionally the number it printed and its detail for the nómina (e.g. its region).
 
         A letter already recorded for the batch is updated, never duplicated.
         """
         with self._transaction() as db:
             for key, recipient, row, code, files, *more in letters:
-                numero, region = (list(more) + ["", ""])[:2]
+                numero, detalle = (list(more) + ["", ""])[:2]
                 db.execute(
                     "INSERT INTO cartas (lote, clave, destinatario, fila, codigo, escrita_en, "
-                    "numero, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "numero, detalle) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (lote, clave) DO UPDATE SET "
                     "destinatario=excluded.destinatario, fila=excluded.fila, "
                     "codigo=excluded.codigo, escrita_en=excluded.escrita_en, "
-                    "numero=excluded.numero, region=excluded.region",
-                    (batch.id, key, recipient, row, code, now(), numero, region))
+                    "numero=excluded.numero, detalle=excluded.detalle",
+                    (batch.id, key, recipient, row, code, now(), numero, detalle))
                 letter_id = db.execute("SELECT id FROM cartas WHERE lote=? AND clave=?",
                                        (batch.id, key)).fetchone()[0]
                 for fmt, (path, sha256, size) in files.items():
@@ -556,7 +556,7 @@ class Register:
             "SELECT c.clave, MAX(l.version) FROM cartas c JOIN lotes l ON l.id=c.lote "
             "WHERE l.oficio=? GROUP BY c.clave", (oficio,)))
         rows = self._rows(
-            "SELECT l.id AS lote, l.version, c.clave, c.destinatario, c.fila, c.region, c.numero, "
+            "SELECT l.id AS lote, l.version, c.clave, c.destinatario, c.fila, c.detalle, c.numero, "
             "c.codigo, a.formato, a.ruta, a.sha256, a.bytes "
             "FROM cartas c JOIN lotes l ON l.id=c.lote JOIN archivos a ON a.carta=c.id "
             "WHERE l.oficio=? AND l.carpeta=? ORDER BY c.fila, c.clave, l.version, a.formato",

@@ -65,6 +65,8 @@ class OficioTemplate:
         self.name_column: str = d.get("nombre", self.key_column)
         self.optional_columns: tuple[str, ...] = tuple(self._get("destinatario", "opcionales"))
         self.gender_column: str = self._get("destinatario", "genero")
+        # Shown beside each recipient in the nómina (e.g. the region); None: nothing.
+        self.detail_column: str | None = self._get("destinatario", "detalle") or None
         self.key_digits: int = self._get("destinatario", "digitos_clave")
         self.max_value: int = self._get("destinatario", "largo_maximo")
         self.max_word: int = self._get("destinatario", "palabra_maxima")

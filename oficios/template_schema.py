@@ -88,6 +88,9 @@ KEYS: tuple[Key, ...] = (
     Key("destinatario", "genero", "text", "genero",
         "The column with the recipient's gender (M/F/empty) for `tratamiento`.",
         'genero = "genero"'),
+    Key("destinatario", "detalle", "text", "",
+        "A column shown beside each recipient in the nómina (e.g. the region); none if empty.",
+        'detalle = "region"'),
     Key("destinatario", "digitos_clave", "int", 0,
         "Keys are codes of this many digits: leading zeros a spreadsheet ate are put back "
         "(0: keys are free text).", "digitos_clave = 5"),

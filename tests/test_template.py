@@ -103,18 +103,13 @@ por = "carta"
 modo = "visible"
 leyenda = "Firmado electrónicamente"
 
-[correo]
-columna = "email"
-asunto = "{{ numero }}"
-cc = ["partes@example.cl"]
-responder_a = "partes@example.cl"
-adjuntar_docx = false
 """
     folder = template_variant(tmp_path, replace=('numero = "MIDEPLAN OF. N° 01-A/264"',
                                                  'numero = "ORD. N° {{ correlativo }}/2009"'))
     with (folder / "oficio.toml").open("a", encoding="utf-8") as f:
         f.write(extra)
-    OficioTemplate(folder)  # no error
+    OficioTemplate(folder)  # no error; the bundled template already has a [correo] table
+    assert "[correo]" in (folder / "oficio.toml").read_text("utf-8")
 
 
 def test_a_jinja_error_at_run_time_names_file_line_row_and_value(tmp_path):
