@@ -91,7 +91,10 @@ def list_batches(register_path: Path | None) -> None:
 @click.argument("oficio")
 @register_option
 def show(oficio: str, register_path: Path | None) -> None:
-    """Show a batch (by oficio number or batch id), every version, with its letters."""
+    """Show a batch (by oficio number or batch id), every version, with its letters and
+    their e-mail delivery."""
+    from oficios.delivery import delivery_line, states
+
     with _open(register_path) as db:
         batches = db.batch(oficio)
         if not batches:
@@ -105,10 +108,12 @@ def show(oficio: str, register_path: Path | None) -> None:
             if b.motivo_reemision:
                 click.echo(f"  re-issued because: {b.motivo_reemision}")
             click.echo(f"  template SHA-256 {b.plantilla_sha256}, roster SHA-256 {b.nomina_sha256}")
+            sent = states(db, b.id)  # {} when nothing of the batch went by e-mail
             for letter in db.letters(b.id):
                 number = f"  N° {letter['numero']}" if letter["numero"] else ""
                 click.echo(f"  {letter['clave']}  {letter['codigo']}  {letter['destinatario']}"
-                           f"{number}  {letter['pdf'] or ''}")
+                           f"{number}  {letter['pdf'] or ''}"
+                           f"{delivery_line(sent.get(letter['clave']))}")
 
 
 EXPORT_COLUMNS = ["lote", "oficio", "version", "fecha", "clave", "destinatario", "fila", "numero",

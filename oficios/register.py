@@ -72,6 +72,23 @@ MIGRATIONS = (
         PRIMARY KEY (lote, tipo, ruta));
     CREATE INDEX IF NOT EXISTS copias_sha256 ON copias (sha256);
     """,
+    # E-mail deliveries (oficios.delivery): one row per letter sent, keyed by its Message-ID.
+    """
+    CREATE TABLE IF NOT EXISTS entregas (
+        id INTEGER PRIMARY KEY,
+        carta INTEGER NOT NULL UNIQUE REFERENCES cartas(id),
+        version INTEGER NOT NULL,
+        direccion TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        estado TEXT NOT NULL DEFAULT 'pendiente'
+            CHECK (estado IN ('pendiente', 'enviando', 'aceptado', 'fallido')),
+        intentos INTEGER NOT NULL DEFAULT 0,
+        respuesta TEXT NOT NULL DEFAULT '',
+        creada_en TEXT NOT NULL,
+        enviando_en TEXT,
+        aceptada_en TEXT,
+        actualizada_en TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -69,6 +69,10 @@ def test_a_rerun_sends_nothing_already_accepted_and_status_shows_each_letter(reg
     assert status.exit_code == 0, status.output
     assert "13120  aceptado  alcaldia@nunoa.example  <" in status.output
     assert "10 aceptado" in status.output
+    shown = CliRunner().invoke(cli, ["register", "show", "1", "--register", str(register)])
+    assert shown.exit_code == 0, shown.output
+    nunoa = next(line for line in shown.output.splitlines() if line.strip().startswith("13120"))
+    assert "correo aceptado <alcaldia@nunoa.example>" in nunoa
 
 
 def test_rate_spaces_the_messages_and_a_settings_file_gives_the_server(register, tmp_path):

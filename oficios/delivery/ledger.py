@@ -21,22 +21,7 @@ from oficios.register import Register, now
 
 PENDING, SENDING, ACCEPTED, FAILED = "pendiente", "enviando", "aceptado", "fallido"
 UNCERTAIN = SENDING  # the server may have accepted it: the process stopped before recording
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS entregas (
-    id INTEGER PRIMARY KEY,
-    carta INTEGER NOT NULL UNIQUE REFERENCES cartas(id),
-    version INTEGER NOT NULL,
-    direccion TEXT NOT NULL,
-    message_id TEXT NOT NULL UNIQUE,
-    estado TEXT NOT NULL DEFAULT '{PENDING}'
-        CHECK (estado IN ('{PENDING}', '{SENDING}', '{ACCEPTED}', '{FAILED}')),
-    intentos INTEGER NOT NULL DEFAULT 0,
-    respuesta TEXT NOT NULL DEFAULT '',
-    creada_en TEXT NOT NULL,
-    enviando_en TEXT,
-    aceptada_en TEXT,
-    actualizada_en TEXT NOT NULL);
-"""
+# The table `entregas` is made by the register's migrations (oficios.register.MIGRATIONS).
 
 
 @dataclass(frozen=True)
@@ -69,14 +54,13 @@ class RegisteredLetter:
 
 
 class Ledger:
-    """The deliveries of a register; creates the table on first use."""
+    """The deliveries of a register (its table `entregas`)."""
 
     def __init__(self, register: Register) -> None:
         # The register owns the connection (autocommit, WAL); this table adds its own rows.
         self.register = register
         self.db = register._db
         self._synchronous = ""
-        self.db.executescript(SCHEMA)
 
     def _write(self, sql: str, args: tuple, fsync: bool = True) -> int:
         mode = "FULL" if fsync else "NORMAL"

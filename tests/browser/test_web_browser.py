@@ -69,6 +69,7 @@ def test_a_hostile_roster_value_is_shown_literally_and_runs_nothing(serve, conte
             f"13120,Ñuñoa,Región Metropolitana,{script}\n"
             f"08301,{image},Región del Biobío,F\n")
     roster.write_text(rows, encoding="utf-8")
+    page.check('input[name="plantilla"][value="mideplan-01-A-264"]')  # the MIDEPLAN letter
     page.get_by_label("Archivo de la nómina").set_input_files(str(roster))
     page.get_by_role("button", name="Revisar la nómina").click()
     page.wait_for_url("**/lotes/revisar?**")
@@ -93,6 +94,7 @@ def test_an_oversized_upload_is_refused(serve, context, tmp_path):
     sign_in(page, server.url, USER, PASSWORD)
     big = tmp_path / "grande.csv"
     big.write_bytes(b"cut,municipalidad\n" + b"13120,x\n" * 400_000)
+    page.check('input[name="plantilla"][value="mideplan-01-A-264"]')  # the MIDEPLAN letter
     page.get_by_label("Archivo de la nómina").set_input_files(str(big))
     page.get_by_role("button", name="Revisar la nómina").click()
     page.wait_for_load_state()

@@ -39,6 +39,7 @@ def test_a_clerk_issues_the_whole_oficio_and_the_public_verifies_a_letter(
     wrong.append(list(rows[0]))  # row 347 repeats row 2
     roster = tmp_path / "Nómina de alcaldes.csv"
     roster.write_bytes(spanish_excel_csv(wrong))
+    page.check('input[name="plantilla"][value="mideplan-01-A-264"]')  # the MIDEPLAN letter
     page.get_by_label("Archivo de la nómina").set_input_files(str(roster))
     page.get_by_role("button", name="Revisar la nómina").click()
     page.wait_for_url("**/lotes/revisar?**")
