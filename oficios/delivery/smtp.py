@@ -157,6 +157,12 @@ class Connection:
         smtp = self._smtp
         try:
             code, text = smtp.mail(sender)
+            if code == 530:  # login or encryption required: every message would fail alike
+                self.close()
+                raise DeliveryError(f"el servidor {self.settings.address} no acepta correo sin "
+                                    f"más: {_reply(code, text)}",
+                                    hint="revise --security (starttls o tls) y dé --user con "
+                                         f"{PASSWORD_VARIABLE}")
             if code != 250:
                 self._refused(code, text)
             for address in recipients:
