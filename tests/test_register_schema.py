@@ -36,8 +36,9 @@ def test_a_register_of_today_is_migrated_and_keeps_everything(tmp_path):
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     columns = {r[1] for r in raw.execute("PRAGMA table_info(cartas)")}
-    assert {"numero", "region"} <= columns
-    assert raw.execute("SELECT name FROM sqlite_master WHERE name='copias'").fetchone()
+    assert {"numero", "detalle"} <= columns
+    for table in ("copias", "entregas"):
+        assert raw.execute("SELECT name FROM sqlite_master WHERE name=?", (table,)).fetchone()
     raw.close()
     assert [(r["clave"], r["destinatario"], r["numero"]) for r in letters] == [("13120", "Ñuñoa", "")]
     assert found.destinatario == "Ñuñoa" and batch.oficio == "ORD 7/2025" and batch.esperadas == 0

@@ -151,7 +151,7 @@ def test_a_server_requiring_starttls_and_auth_gets_both_and_a_wrong_password_sen
     with server:
         plain = send(register, "--host", "127.0.0.1", "--port", str(server.port),
                      "--security", "none")
-        assert plain.exit_code == 6 and "530" in plain.output and "--security" in plain.output
+        assert plain.exit_code == 9 and "530" in plain.output and "--security" in plain.output
         assert {r["estado"] for r in deliveries(register).values()} == {"pendiente"}
         monkeypatch.setenv("OFICIOS_SMTP_CLAVE", "equivocada")
         wrong = send(register, *options)
