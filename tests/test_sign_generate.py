@@ -147,3 +147,25 @@ def test_sign_needs_one_key_and_a_key_needs_sign(tmp_path):
     result = generate(tmp_path, "--pkcs12", "x.p12")
     assert result.exit_code == 2 and "add --sign" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_template_asking_for_an_invisible_signature_gets_the_printed_line(tmp_path):
+    import pypdfium2
+
+    from conftest import ROSTER, template_variant
+
+    ca, _conf = pki.shared()
+    folder = template_variant(tmp_path / "plantilla", replace=(
+        "[destinatario]", '[firma_electronica]\nmodo = "invisible"\nleyenda = "Firmado '
+                          'digitalmente"\n\n[destinatario]'))
+    args = ["generate", "--template", str(folder), "--roster", str(ROSTER), "--only", "13120",
+            "--output", str(tmp_path / "out"), "--quiet", "--sign", "--pkcs12", str(ca.p12)]
+    result = CliRunner().invoke(cli, args, env={"OFICIOS_FIRMA_CLAVE": pki.PASSWORD},
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (letter,) = (tmp_path / "out" / "plantilla" / "pdf").glob("*.pdf")
+    assert check_signatures(letter, [ca.root]).ok
+    document = pypdfium2.PdfDocument(letter)
+    text = " ".join(document[len(document) - 1].get_textpage().get_text_range().split())
+    document.close()
+    assert f"Firmado digitalmente por {pki.SIGNER_NAME}, MINISTRA DE PLANIFICACIÓN, el" in text
