@@ -82,6 +82,18 @@ def test_a_letter_signed_with_a_pkcs12_key_is_intact_trusted_and_keeps_every_byt
     assert "el contenido firmado está intacto" in text and "Resultado de la firma: VÁLIDA." in text
 
 
+def test_a_letter_is_signed_from_inside_a_running_event_loop(ca, letter_pdf, tmp_path):
+    # An async web server, or a test session driving a browser, runs an event loop in the
+    # thread that signs: pyHanko's own asyncio.run must not be refused there.
+    import asyncio
+
+    async def sign_in_a_loop():
+        return p12_signer(ca).load().sign(letter_pdf, FIRMA)
+
+    signed = asyncio.run(sign_in_a_loop())
+    assert check_signatures(signed_file(tmp_path, signed), [ca.root]).ok
+
+
 def test_the_signature_is_pades_with_the_chain_embedded(ca, letter_pdf):
     from asn1crypto import cms
 

@@ -77,7 +77,7 @@ def test_a_hostile_value_is_shown_literally_never_as_markup(client):
               f'13120,Ñuñoa,Región Metropolitana,"{quoted}"\n'
               f'08301,"{quoted}",Región del Biobío,F\n')
     review = upload(client, roster.encode())
-    assert "is not a gender" in review.text
+    assert "no es un género conocido" in review.text
     fixed = upload(client, roster.replace(f'"{quoted}"\n', "M\n", 1).encode())
     assert "2 destinatarios listos" in text_of(fixed.text)
     for page in (review, fixed):

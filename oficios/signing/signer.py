@@ -90,9 +90,26 @@ class LetterSigner:
                                        new_field_spec=spec)
         out = io.BytesIO()
         try:
-            pdf_signer.sign_pdf(writer, output=out, appearance_text_params=params or None,
-                                bytes_reserved=self._room())
+            _outside_event_loop(lambda: pdf_signer.sign_pdf(
+                writer, output=out, appearance_text_params=params or None,
+                bytes_reserved=self._room()))
         except Exception as exc:  # the token was pulled out, the TSA did not answer...
             raise SigningError(f"la firma falló: {type(exc).__name__}: {exc}",
                                hint="no se escribió ningún archivo a medio firmar") from None
         return out.getvalue()
+
+
+def _outside_event_loop(call):
+    """Runs `call` (pyHanko's synchronous signing, which calls asyncio.run) in this thread, or
+    in a helper thread when this thread already runs an event loop (an async web server, a
+    notebook), where asyncio.run is refused."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="firma") as pool:
+        return pool.submit(call).result()
