@@ -107,10 +107,6 @@ def test_the_public_page_verifies_an_issued_letter_and_catches_an_altered_one(ap
 def test_the_public_page_answers_a_typed_code(app, issued):
     from fastapi.testclient import TestClient
 
-    from oficios import verify
-
-    if not hasattr(verify, "verify_code"):
-        pytest.skip("oficios.verify.verify_code arrives with issue 8 (the lead merges it)")
     _tmp, result = issued
     public = TestClient(app)
     code = _code_of(result, "13120")
