@@ -72,8 +72,10 @@ def serve(tmp_path):
         server.__exit__()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: Playwright's synchronous API keeps an event loop running in the main
+    # thread while it lives; it must be gone before the tests after this folder run.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
