@@ -159,19 +159,25 @@ class ComposingRenderer:
         try:
             out = []
             for index, (letter, part, height) in enumerate(zip(letters, parts, heights, strict=True)):
-                shared, heading = self._shape(letter, part, height)
+                shape = self._shape(letter, part, height)
+                if shape is None:  # its layers would not line up: render this one whole
+                    out.append(self.pdf.render(letter))
+                    continue
+                shared, heading = shape
                 out.append(compose(shared.below, heading, own_layers, 2 * index,
                                    letter.title or letter.number))
             return out
         finally:
             own_layers.close()
 
-    def _shape(self, letter: Letter, part: Letter, height: float) -> tuple:
+    def _shape(self, letter: Letter, part: Letter, height: float) -> tuple | None:
+        """The shared layers of the letter's shape; None if the whole letter lays its A block
+        out elsewhere than its own layer did (not seen; then composing would misplace it)."""
         key = (part, height)
         if key not in self.shapes:
             layers = self.pdf.shared_layers(_neutral(letter, part))
             if (layers.addressee_top, layers.addressee_height) != (self.tops[part], height):
-                raise AssertionError("a letter's layers were laid out differently from its own")
+                return None
             self._keep(key, layers)
         return self.shapes[key]
 
