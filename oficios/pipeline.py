@@ -195,8 +195,17 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         if progress:
             progress.start(len(roster))
         written, nomina = [], _Nomina(template, batch, pool, len(roster))
+        # Letters this batch already issued keep their files: rendered again they could differ
+        # by a byte (fonts are shared within a chunk), and the copy already sent would no
+        # longer verify. A file that is missing or was changed is written again.
+        kept = register.issued(batch, items, job.formats) if register else {}
+        rendered = pool.render([i for i in items if i.letter.key not in kept],
+                               progress.advance if progress else None)
+        if progress and kept:
+            progress.advance(len(kept))
         with _combined(layout, template, archiving) as combined:
-            for item in pool.render(items, progress.advance if progress else None):
+            for entry in items:
+                item = kept.get(entry.letter.key) or next(rendered)
                 written.append(item)
                 for fmt, (path, sha256, _size) in item.files.items():
                     result.files[fmt].append(path)
@@ -204,7 +213,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                 if combined:
                     combined.add(item.files["pdf"][0], f"{item.key} {item.name}")
                     nomina.add(item)
-                if register:
+                if register and entry.letter.key not in kept:
                     register.record(batch, item)
             if register:
                 register.flush(batch)
@@ -357,6 +366,28 @@ class _Recorder:
 
         path, count = write_supplement(self.db, template, layout, batch)
         self.record_copy(batch, "suplemento", path, count)
+
+    def issued(self, batch, items: list, formats: tuple[str, ...]) -> dict:
+        """The letters of `items` this batch has already recorded, by key, as `Written`, when
+        every one of their files is still there with the recorded SHA-256."""
+        from oficios.batch import written
+        from oficios.output import sha256_file
+
+        recorded = {row["clave"]: row for row in self.db.letters(batch.id)}
+        kept = {}
+        for item in items:
+            row = recorded.get(item.letter.key)
+            if row is None or row["codigo"] != item.letter.verification:
+                continue
+            files = {}
+            for fmt in formats:
+                path = Path(row.get(fmt) or "")
+                if not row.get(fmt) or not path.is_file() or sha256_file(path) != row[f"{fmt}_sha256"]:
+                    break
+                files[fmt] = (path, row[f"{fmt}_sha256"], path.stat().st_size)
+            else:
+                kept[item.letter.key] = written(item, files)
+        return kept
 
     def remove_unrecorded(self, layout: OutputLayout, failure: type | None) -> None:
         """Deletes the letter files this run wrote but could not record (the register failed):
