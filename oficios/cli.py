@@ -139,6 +139,9 @@ def cli() -> None:
 @click.option("--reason", default="", help="Why it is re-issued (required with --reissue).")
 @click.option("--pdfa", is_flag=True, help="Write each letter's PDF as PDF/A-2b too.")
 @click.option("--qr", is_flag=True, help="Add a QR code of the verification code to each letter.")
+@click.option("--qr-url", "verify_url", envvar="OFICIOS_URL_PUBLICA", default="", metavar="URL",
+              help="The public verification site (oficios serve): each QR code opens its page "
+                   "for the letter's code (or set OFICIOS_URL_PUBLICA).")
 @click.option("--exact", is_flag=True,
               help="Render every PDF whole instead of composing it from shared layouts.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
@@ -164,7 +167,7 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
              qr: bool, exact: bool, quiet: bool, sign: bool = False, pkcs12: Path | None = None,
              pkcs11_module: str | None = None, pkcs11_token: str | None = None,
              pkcs11_key: str = "firma", tsa_url: str | None = None,
-             cluster: str | None = None) -> None:
+             cluster: str | None = None, verify_url: str = "") -> None:
     """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
@@ -175,7 +178,7 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
               pdfa=pdfa, qr=qr, command=shlex.join(["oficios", *sys.argv[1:]]),
               column_map=column_map, sheet=sheet, exact=exact,
               signer=_signer_spec(sign, pkcs12, pkcs11_module, pkcs11_token, pkcs11_key, tsa_url),
-              cluster=cluster or None)
+              cluster=cluster or None, verify_url=verify_url)
     console.warn_if_slow_pdf(formats, quiet)
     with console.progress(quiet) as reporter:
         result = pipeline.generate(job, progress=reporter)

@@ -92,6 +92,9 @@ class Letter:
     verification: str = ""
     qr: bool = False
     draft: bool = False
+    # The public verification site (e.g. https://oficios.example.cl): the QR code opens its
+    # page for this letter's code. "" when none is configured.
+    verify_url: str = ""
 
     @property
     def body_text(self) -> str:

@@ -53,6 +53,8 @@ class Job:
     signer: object | None = None
     # A Dask scheduler's address (tcp://HOST:8786) to render on instead of local processes.
     cluster: str | None = None
+    # The public verification site the QR codes point to (oficios serve's /verificar); "": none.
+    verify_url: str = ""
 
     def __post_init__(self) -> None:
         # Paths may be given as text (a script's "output/envio"); the job holds Paths.
@@ -253,6 +255,7 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, merged: list[Lett
         code = verification_code(oficio, batch.version, letter.key) if batch else ""
         letter = dataclasses.replace(
             letter, verification=code, qr=job.qr and bool(code), draft=draft,
+            verify_url=job.verify_url if job.qr and code else "",
             body=bodies.setdefault(letter.body, letter.body),
             closing=bodies.setdefault(letter.closing, letter.closing))
         detail = recipient.values.get(template.detail_column, "") if template.detail_column else ""

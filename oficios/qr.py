@@ -8,7 +8,12 @@ from oficios.letter import Letter
 
 
 def payload(letter: Letter) -> str:
-    """What the QR code says: the oficio, the recipient's key and the verification code."""
+    """What the QR code says: with a public verification page, its address for this letter's
+    code (a phone opens the answer); without one, the oficio, the recipient's key and the code."""
+    if letter.verify_url:
+        from urllib.parse import urlencode
+
+        return f"{letter.verify_url.rstrip('/')}/verificar?{urlencode({'codigo': letter.verification})}"
     return f"{letter.number} · {letter.key} · Código de verificación {letter.verification}"
 
 

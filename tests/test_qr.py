@@ -61,3 +61,17 @@ def test_without_qr_there_is_no_code_image(sample_run):
 
     with zipfile.ZipFile(files_by_key(sample_run, "docx")["13120"]) as package:
         assert not [n for n in package.namelist() if n.startswith("word/media/")]
+
+
+def test_with_a_public_site_the_qr_code_opens_its_verification_page_for_the_code(tmp_path):
+    out = tmp_path / "salida"
+    result = generate(Job(template=TEMPLATE, roster=DATA / "roster-four-municipalities.csv",
+                          output=out, workers=1, only=("13120",), qr=True,
+                          verify_url="https://oficios.ejemplo.cl/"))
+    code = verify(result.files["pdf"][0], out / "registro-oficina-de-partes.sqlite").code
+    document = pdfium.PdfDocument(str(result.files["pdf"][0]))
+    try:
+        last_page = document[len(document) - 1].render(scale=200 / 72).to_pil()
+    finally:
+        document.close()
+    assert decoded(last_page) == [f"https://oficios.ejemplo.cl/verificar?codigo={code}"]
