@@ -210,6 +210,12 @@ def test_a_batch_stopped_mid_way_is_resumed_from_the_register_page(app, client, 
     assert resumed.url.path == f"/lotes/en-curso/{SLUG}"
     run = app.state.jobs.wait(SLUG, timeout=120)
     assert run.state == "completo" and run.batch_id == batch.id, run.error
+    # Both web batches of this session ran on the server's one warm pool of processes.
+    from oficios.web import engine
+
+    assert engine._POOL is not None and not engine._POOL._broken
+    warm = engine._POOL
+    assert engine._pool(None) is warm
     with Register(cfg.register_path(), readonly=True) as db:
         (after,) = db.batches()
     assert after.estado == "completo" and after.cartas == 40

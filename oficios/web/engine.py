@@ -194,9 +194,28 @@ class _Lru:
 
 
 _CACHE = _Lru(8)
+_POOL = None  # the server's worker processes: started with its first batch, kept warm after
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(workers: int | None):
+    """The server's worker pool (a new one if a worker process died and broke the last)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or getattr(_POOL, "_broken", False):
+            from oficios.batch import default_workers, process_pool
+
+            _POOL = process_pool(workers or default_workers())
+        return _POOL
+
+
+def _stop_pool() -> None:
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
 # Drop kept renderers before the interpreter tears modules down (WeasyPrint's font
 # configuration cleans up in __del__ and needs its modules).
 atexit.register(lambda: _CACHE.items.clear())
+atexit.register(_stop_pool)
 
 
 def warm_up() -> None:
@@ -235,10 +254,11 @@ def job(template: TemplateInfo, roster: Path, column_map: dict[str, str], *, out
 
 
 def generate(batch_job, progress) -> int | None:
-    """Runs a batch to the end; the register's batch id (None if nothing was registered)."""
+    """Runs a batch to the end on the server's worker processes; the register's batch id
+    (None if nothing was registered)."""
     from oficios import pipeline
 
-    result = pipeline.generate(batch_job, progress=progress)
+    result = pipeline.generate(batch_job, progress=progress, executor=_pool(batch_job.workers))
     return result.batch.id if result.batch is not None else None
 
 
