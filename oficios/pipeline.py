@@ -196,7 +196,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
-        written, nomina = [], _Nomina(template, batch, pool, len(roster))
+        count, nomina = 0, _Nomina(template, batch, pool, len(roster))
         # Letters this batch already issued keep their files: rendered again they could differ
         # by a byte (fonts are shared within a chunk), and the copy already sent would no
         # longer verify. A file that is missing or was changed is written again.
@@ -208,7 +208,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         with _combined(layout, template, archiving) as combined:
             for entry in items:
                 item = kept.get(entry.letter.key) or next(rendered)
-                written.append(item)
+                count += 1  # a count, not a list: memory stays flat however long the roster
                 for fmt, (path, sha256, _size) in item.files.items():
                     result.files[fmt].append(path)
                     result.sha256[path] = sha256
@@ -230,7 +230,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                 if signing is not None:  # before its hash goes into the register and manifest
                     with signing.load() as signer:
                         signer.sign_file(layout.combined_pdf)
-                register.record_copy(batch, "archivo", layout.combined_pdf, len(written))
+                register.record_copy(batch, "archivo", layout.combined_pdf, count)
             if batch.motivo_reemision and "pdf" in job.formats:
                 register.write_supplement(template, layout, batch)
             _write_records(template, layout, register.db, batch, archiving)
