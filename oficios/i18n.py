@@ -74,4 +74,10 @@ def ngettext(singular: str, plural: str, count: int, lang: str | None = None) ->
     return translations(lang or language()).ngettext(singular, plural, count)
 
 
+def N_(message: str) -> str:
+    """Marks `message` for the catalog where it cannot be translated yet (a help text written
+    at import time); whoever shows it passes it through `gettext` then."""
+    return message
+
+
 _ = gettext
