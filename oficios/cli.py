@@ -109,11 +109,11 @@ output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
     show_default=True, help=N_("Output root; files go to <output>/<oficio>/<format>/."))
 map_option = click.option(
-    "--map", "column_map", multiple=True, callback=_split_map, metavar="NAME=COLUMN",
+    "--map", "column_map", multiple=True, callback=_split_map, metavar=N_("NAME=COLUMN"),
     help=N_("Read the template's NAME from the roster column headed COLUMN (repeatable); "
          "otherwise headers match names whatever their case, accents and spacing."))
 sheet_option = click.option(
-    "--sheet", default=None, metavar="HOJA",
+    "--sheet", default=None, metavar=N_("SHEET"),
     help=N_("The workbook's sheet holding the roster (.xlsx, .ods).  [default: the first]"))
 format_option = click.option(
     "--format", "formats", default="pdf,docx", show_default=True, callback=_split_formats,
@@ -133,7 +133,7 @@ def cli() -> None:
 @template_option
 @roster_option
 @output_option
-@click.option("--only", multiple=True, callback=_split_only, metavar="CLAVE[,CLAVE...]",
+@click.option("--only", multiple=True, callback=_split_only, metavar=N_("KEY[,KEY...]"),
               help=N_("Render only these recipients (codes from the roster's key column, the one "
                    "the template names in [destinatario] clave)."))
 @format_option
@@ -163,9 +163,9 @@ def cli() -> None:
                    "OFICIOS_FIRMA_CLAVE or asked."))
 @click.option("--pkcs11-module", default=None, metavar="LIB.so",
               help=N_("The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so."))
-@click.option("--pkcs11-token", default=None, metavar="LABEL",
+@click.option("--pkcs11-token", default=None, metavar=N_("LABEL"),
               help=N_("Sign with the key on this PKCS#11 token; PIN from OFICIOS_PIN or asked."))
-@click.option("--pkcs11-key", default="firma", show_default=True, metavar="LABEL",
+@click.option("--pkcs11-key", default="firma", show_default=True, metavar=N_("LABEL"),
               help=N_("The label of the signing key (and its certificate) on the token."))
 @click.option("--tsa-url", default=None, metavar="URL",
               help=N_("A timestamp authority: signatures become PAdES B-T."))
@@ -241,7 +241,7 @@ def check(template: Path, roster: Path, column_map, sheet) -> None:
 
 @cli.command(help=N_(
         "Render one recipient's letter and print where it is."))
-@click.option("--only", required=True, metavar="CLAVE",
+@click.option("--only", required=True, metavar=N_("KEY"),
               help=N_("The recipient to preview (its code in the roster's key column)."))
 @template_option
 @roster_option

@@ -28,7 +28,7 @@ from oficios.pipeline import Job
 @click.option("--settings", "settings_file", type=click.Path(path_type=Path), default=None,
               help=N_("TOML file with an [smtp] table: host, port, security, user, sender, rate, "
                    "cafile. Options given here win over it."))
-@click.option("--sender", default=None, metavar="ADDRESS", help=N_("The From address."))
+@click.option("--sender", default=None, metavar=N_("ADDRESS"), help=N_("The From address."))
 @click.option("--host", default=None, help=N_("SMTP server.  [default: localhost]"))
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help=N_("SMTP port.  [default: 587 for starttls, 465 for tls, 25 for none]"))

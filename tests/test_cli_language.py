@@ -27,12 +27,14 @@ def test_help_is_spanish_by_default_and_english_with_lang_en_us():
     assert "Opciones:" in spanish.output and "Mostrar este mensaje y salir." in spanish.output
     assert "Generar y registrar un PDF y un DOCX por destinatario" in spanish.output
     assert "[por defecto:" in spanish.output
+    assert "--map NOMBRE=COLUMNA" in spanish.output and "--sheet HOJA" in spanish.output
     for english in ("Usage:", "Options:", "Show this message", "Render and register", "default:"):
         assert english not in spanish.output
     english = invoke(["generate", "--help"], ENGLISH)
     assert english.output.startswith("Usage: oficios generate [OPTIONS]")
     assert "Render and register one PDF and one DOCX per recipient" in english.output
     assert "Show this message and exit." in english.output
+    assert "--map NAME=COLUMN" in english.output and "--sheet SHEET" in english.output
     for spanish_word in ("Uso:", "Opciones", "Generar", "por defecto"):
         assert spanish_word not in english.output
 
