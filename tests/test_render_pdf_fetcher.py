@@ -73,7 +73,7 @@ def test_a_logo_outside_the_folder_is_refused_through_rendering(renderer, letter
     with pytest.raises(TemplateError) as info:
         renderer.render(dataclasses.replace(letter, logo=path))
     assert "refused to fetch file://" in str(info.value)
-    assert "reference only files inside the template folder" in str(info.value)
+    assert "use solo archivos dentro de la carpeta de la plantilla" in str(info.value)
 
 
 @pytest.mark.parametrize("url", OUTSIDE_URLS)
