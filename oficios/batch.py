@@ -152,13 +152,15 @@ def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     `WorkerPool`s (and so to `pipeline.generate(..., executor=...)`); the caller shuts it down.
     """
     from oficios.errors import OficiosError
+    from oficios.i18n import gettext as _
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker process is importing the caller's script, which starts a batch again.
         raise OficiosError(
-            "oficios was asked to start a batch while one of its worker processes was starting",
-            hint="a script that calls oficios.generate must do it under "
-                 "`if __name__ == \"__main__\":` (worker processes import the script)")
+            _("oficios was asked to start a batch while one of its worker processes was "
+              "starting"),
+            hint=_("a script that calls oficios.generate must do it under "
+                   "`if __name__ == \"__main__\":` (worker processes import the script)"))
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts)
@@ -266,7 +268,10 @@ def _result(future: cf.Future) -> list[Written]:
     try:
         return future.result()
     except BrokenProcessPool:
+        from oficios.i18n import gettext as _
+
         raise OficiosError(
-            "a worker process stopped abruptly (it was killed, ran out of memory, or could not "
-            "start)", hint="if a script of yours calls oficios.generate, do it under "
-            "`if __name__ == \"__main__\":` (worker processes import the script)") from None
+            _("a worker process stopped abruptly (it was killed, ran out of memory, or could not "
+              "start)"), hint=_("if a script of yours calls oficios.generate, do it under "
+                                "`if __name__ == \"__main__\":` (worker processes import the "
+                                "script)")) from None

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
+from oficios.cli_text import Group, install_click_translations
 from oficios.errors import OficiosError
+from oficios.i18n import N_, gettext as _
 from oficios.output import FORMATS
 from oficios.pipeline import Job
 
@@ -23,6 +25,8 @@ DEFAULT_ROSTER = Path("recipients/municipalidades.csv")
 DEFAULT_OUTPUT = Path("output")
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
+
+install_click_translations()
 
 
 class UserError(click.ClickException):
@@ -43,15 +47,16 @@ def reports_errors(command):
         except OficiosError as exc:
             raise UserError(exc) from None
         except KeyboardInterrupt:
-            click.echo("Interrupted: files already finished are complete; no partial file "
-                       "was left behind.", err=True)
+            click.echo(_("Interrupted: files already finished are complete; no partial file "
+                         "was left behind."), err=True)
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException:
             raise
         except Exception as exc:  # a bug of ours: say so plainly, without a traceback
-            click.echo(f"Internal error: {type(exc).__name__}: {exc}. Nothing partial was "
-                       "left behind; please report this with the command you ran "
-                       "(set OFICIOS_DEBUG=1 to see the traceback).", err=True)
+            click.echo(_("Internal error: {kind}: {error}. Nothing partial was left behind; "
+                         "please report this with the command you ran (set OFICIOS_DEBUG=1 to "
+                         "see the traceback).").format(kind=type(exc).__name__, error=exc),
+                       err=True)
             if _debug():
                 raise
             sys.exit(EXIT_INTERNAL)
@@ -70,7 +75,8 @@ def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise click.BadParameter(
-            f"unknown format {', '.join(unknown) or 'none'}; use pdf, docx or pdf,docx")
+            _("unknown format {formats}; use pdf, docx or pdf,docx").format(
+                formats=", ".join(unknown) or _("none")))
     return formats
 
 
@@ -84,83 +90,88 @@ def _split_map(ctx, param, values: tuple[str, ...]) -> tuple[tuple[str, str], ..
     for value in values:
         name, sep, header = value.partition("=")
         if not sep or not name.strip() or not header.strip():
-            raise click.BadParameter(f"'{value}' is not NAME=COLUMN; e.g. --map region=REGIÓN")
+            raise click.BadParameter(
+                _("'{value}' is not NAME=COLUMN; e.g. --map region=REGIÓN").format(value=value))
         if name.strip() in pairs:
-            raise click.BadParameter(f"'{name.strip()}' is mapped twice; map each name once")
+            raise click.BadParameter(
+                _("'{name}' is mapped twice; map each name once").format(name=name.strip()))
         pairs[name.strip()] = header.strip()
     return tuple(pairs.items())
 
 
 template_option = click.option(
     "--template", "-t", type=click.Path(path_type=Path), default=DEFAULT_TEMPLATE,
-    show_default=True, help="Template folder (oficio.toml + cuerpo.md).")
+    show_default=True, help=N_("Template folder (oficio.toml + cuerpo.md)."))
 roster_option = click.option(
     "--roster", "-r", type=click.Path(path_type=Path), default=DEFAULT_ROSTER,
-    show_default=True, help="Roster file (.csv, .xlsx or .ods), one row per recipient.")
+    show_default=True, help=N_("Roster file (.csv, .xlsx or .ods), one row per recipient."))
 output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT,
-    show_default=True, help="Output root; files go to <output>/<oficio>/<format>/.")
+    show_default=True, help=N_("Output root; files go to <output>/<oficio>/<format>/."))
 map_option = click.option(
-    "--map", "column_map", multiple=True, callback=_split_map, metavar="NAME=COLUMN",
-    help="Read the template's NAME from the roster column headed COLUMN (repeatable); "
-         "otherwise headers match names whatever their case, accents and spacing.")
+    "--map", "column_map", multiple=True, callback=_split_map, metavar=N_("NAME=COLUMN"),
+    help=N_("Read the template's NAME from the roster column headed COLUMN (repeatable); "
+         "otherwise headers match names whatever their case, accents and spacing."))
 sheet_option = click.option(
-    "--sheet", default=None, metavar="HOJA",
-    help="The workbook's sheet holding the roster (.xlsx, .ods).  [default: the first]")
+    "--sheet", default=None, metavar=N_("SHEET"),
+    help=N_("The workbook's sheet holding the roster (.xlsx, .ods).  [default: the first]"))
 format_option = click.option(
     "--format", "formats", default="pdf,docx", show_default=True, callback=_split_formats,
-    help="Formats to produce, comma-separated: pdf, docx.")
+    help=N_("Formats to produce, comma-separated: pdf, docx."))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="oficios")
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]},
+             help=N_("Official letters (oficios) merged with a roster, rendered to PDF and DOCX."))
+@click.version_option(package_name="oficios", help=N_("Show the version and exit."))
 def cli() -> None:
-    """Official letters (oficios) merged with a roster, rendered to PDF and DOCX."""
+    """The `oficios` command (its help is the group's help text, translated)."""
 
 
-@cli.command()
+@cli.command(help=N_(
+        "Render and register one PDF and one DOCX per recipient, and the PDF/A archive "
+        "copy."))
 @template_option
 @roster_option
 @output_option
-@click.option("--only", multiple=True, callback=_split_only, metavar="CLAVE[,CLAVE...]",
-              help="Render only these recipients (codes from the roster's key column, the one "
-                   "the template names in [destinatario] clave).")
+@click.option("--only", multiple=True, callback=_split_only, metavar=N_("KEY[,KEY...]"),
+              help=N_("Render only these recipients (codes from the roster's key column, the one "
+                   "the template names in [destinatario] clave)."))
 @format_option
 @map_option
 @sheet_option
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes rendering in parallel.  [default: the number of cores]")
+              help=N_("Processes rendering in parallel.  [default: the number of cores]"))
 @click.option("--register", "register_path", type=click.Path(path_type=Path), default=None,
-              help="The register (SQLite).  [default: $OFICIOS_REGISTER, else 'registro' in "
+              help=N_("The register (SQLite).  [default: $OFICIOS_REGISTER, else 'registro' in "
                    "./oficios.toml or ~/.config/oficios/config.toml, else "
-                   "<output>/registro-oficina-de-partes.sqlite]")
+                   "<output>/registro-oficina-de-partes.sqlite]"))
 @click.option("--reissue", is_flag=True,
-              help="Issue again an oficio number the register has, with new content.")
-@click.option("--reason", default="", help="Why it is re-issued (required with --reissue).")
-@click.option("--pdfa", is_flag=True, help="Write each letter's PDF as PDF/A-2b too.")
-@click.option("--qr", is_flag=True, help="Add a QR code of the verification code to each letter.")
+              help=N_("Issue again an oficio number the register has, with new content."))
+@click.option("--reason", default="", help=N_("Why it is re-issued (required with --reissue)."))
+@click.option("--pdfa", is_flag=True, help=N_("Write each letter's PDF as PDF/A-2b too."))
+@click.option("--qr", is_flag=True, help=N_("Add a QR code of the verification code to each letter."))
 @click.option("--qr-url", "verify_url", envvar="OFICIOS_URL_PUBLICA", default="", metavar="URL",
-              help="The public verification site (oficios serve): each QR code opens its page "
-                   "for the letter's code (or set OFICIOS_URL_PUBLICA).")
+              help=N_("The public verification site (oficios serve): each QR code opens its page "
+                      "for the letter's code (or set OFICIOS_URL_PUBLICA)."))
 @click.option("--exact", is_flag=True,
-              help="Render every PDF whole instead of composing it from shared layouts.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+              help=N_("Render every PDF whole instead of composing it from shared layouts."))
+@click.option("--quiet", "-q", is_flag=True, help=N_("Print nothing but errors."))
 @click.option("--cluster", envvar="OFICIOS_CLUSTER", default=None, metavar="tcp://HOST:8786",
-              help="Render on this Dask scheduler's workers instead of local processes "
-                   "(or set OFICIOS_CLUSTER).")
+              help=N_("Render on this Dask scheduler's workers instead of local processes "
+                   "(or set OFICIOS_CLUSTER)."))
 @click.option("--sign", is_flag=True,
-              help="Sign every letter PDF and the archive copy (PAdES) with --pkcs12 or a token.")
+              help=N_("Sign every letter PDF and the archive copy (PAdES) with --pkcs12 or a token."))
 @click.option("--pkcs12", type=click.Path(path_type=Path), default=None,
-              help="The signing key and certificate (.p12/.pfx); password from "
-                   "OFICIOS_FIRMA_CLAVE or asked.")
+              help=N_("The signing key and certificate (.p12/.pfx); password from "
+                   "OFICIOS_FIRMA_CLAVE or asked."))
 @click.option("--pkcs11-module", default=None, metavar="LIB.so",
-              help="The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so.")
-@click.option("--pkcs11-token", default=None, metavar="LABEL",
-              help="Sign with the key on this PKCS#11 token; PIN from OFICIOS_PIN or asked.")
-@click.option("--pkcs11-key", default="firma", show_default=True, metavar="LABEL",
-              help="The label of the signing key (and its certificate) on the token.")
+              help=N_("The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so."))
+@click.option("--pkcs11-token", default=None, metavar=N_("LABEL"),
+              help=N_("Sign with the key on this PKCS#11 token; PIN from OFICIOS_PIN or asked."))
+@click.option("--pkcs11-key", default="firma", show_default=True, metavar=N_("LABEL"),
+              help=N_("The label of the signing key (and its certificate) on the token."))
 @click.option("--tsa-url", default=None, metavar="URL",
-              help="A timestamp authority: signatures become PAdES B-T.")
+              help=N_("A timestamp authority: signatures become PAdES B-T."))
 @reports_errors
 def generate(template: Path, roster: Path, output: Path, only, formats, column_map, sheet,
              workers, register_path: Path | None, reissue: bool, reason: str, pdfa: bool,
@@ -168,7 +179,6 @@ def generate(template: Path, roster: Path, output: Path, only, formats, column_m
              pkcs11_module: str | None = None, pkcs11_token: str | None = None,
              pkcs11_key: str = "firma", tsa_url: str | None = None,
              cluster: str | None = None, verify_url: str = "") -> None:
-    """Render and register one PDF and one DOCX per recipient, and the PDF/A archive copy."""
     import shlex
 
     from oficios import console, pipeline
@@ -193,14 +203,14 @@ def _signer_spec(sign: bool, pkcs12: Path | None, module: str | None, token: str
 
     if not sign:
         if pkcs12 or token:
-            raise click.UsageError("--pkcs12 and --pkcs11-token name a signing key: add --sign")
+            raise click.UsageError(_("--pkcs12 and --pkcs11-token name a signing key: add --sign"))
         return None
     if (pkcs12 is None) == (token is None):
-        raise click.UsageError("--sign needs one key: --pkcs12 FILE or --pkcs11-token LABEL")
+        raise click.UsageError(_("--sign needs one key: --pkcs12 FILE or --pkcs11-token LABEL"))
     from oficios.signing import SignerSpec
 
-    variable, prompt = (("OFICIOS_FIRMA_CLAVE", "Contraseña del archivo de firma") if pkcs12
-                        else ("OFICIOS_PIN", "PIN del token"))
+    variable, prompt = (("OFICIOS_FIRMA_CLAVE", _("Password of the signing file")) if pkcs12
+                        else ("OFICIOS_PIN", _("The token's PIN")))
     secret = os.environ.get(variable)
     if secret is None:
         secret = click.prompt(prompt, hide_input=True, default="", show_default=False, err=True)
@@ -208,30 +218,34 @@ def _signer_spec(sign: bool, pkcs12: Path | None, module: str | None, token: str
                       secret=secret, tsa_url=tsa_url)
 
 
-@cli.command()
+@cli.command(help=N_(
+        "Check the template and that the roster gives every value it needs, writing "
+        "nothing."))
 @template_option
 @roster_option
 @map_option
 @sheet_option
 @reports_errors
 def check(template: Path, roster: Path, column_map, sheet) -> None:
-    """Check the template and that the roster gives every value it needs, writing nothing."""
     from oficios import pipeline
 
     tpl, ros = pipeline.load(Job(template=template, roster=roster, column_map=column_map,
                                  sheet=sheet))
     needed = sorted(tpl.required_variables())
-    click.echo(f"OK: {roster} gives the {len(needed)} values the template {template} uses "
-               f"({', '.join(needed)}) for all {len(ros)} recipients.")
+    click.echo(_("OK: {roster} gives the {count} values the template {template} uses ({names}) "
+                 "for all {recipients} recipients.").format(
+        roster=roster, count=len(needed), template=template, names=", ".join(needed),
+        recipients=len(ros)))
     from oficios.delivery import mail_check
 
     for line in mail_check(tpl, ros):
         click.echo(line)
 
 
-@cli.command()
-@click.option("--only", required=True, metavar="CLAVE",
-              help="The recipient to preview (its code in the roster's key column).")
+@cli.command(help=N_(
+        "Render one recipient's letter and print where it is."))
+@click.option("--only", required=True, metavar=N_("KEY"),
+              help=N_("The recipient to preview (its code in the roster's key column)."))
 @template_option
 @roster_option
 @output_option
@@ -241,7 +255,6 @@ def check(template: Path, roster: Path, column_map, sheet) -> None:
 @reports_errors
 def preview(only: str, template: Path, roster: Path, output: Path, formats, column_map,
             sheet) -> None:
-    """Render one recipient's letter and print where it is."""
     from oficios import console, pipeline
 
     job = Job(template=template, roster=roster, output=output, formats=formats, only=(only,),
@@ -253,17 +266,18 @@ def preview(only: str, template: Path, roster: Path, output: Path, formats, colu
             click.echo(str(path))
 
 
-@cli.command("new")
+@cli.command("new", help=N_(
+        "Write a commented starting template (oficio.toml, cuerpo.md) in a new FOLDER."))
 @click.argument("folder", type=click.Path(path_type=Path))
 @reports_errors
 def new(folder: Path) -> None:
-    """Write a commented starting template (oficio.toml, cuerpo.md) in a new FOLDER."""
     from oficios.template import STARTER_ROSTER, write_starter
 
     write_starter(folder)
-    click.echo(f"Plantilla nueva en {folder}: edite {folder / 'oficio.toml'} y "
-               f"{folder / 'cuerpo.md'}, y pruébela con: oficios check --template {folder} "
-               f"--roster {folder / STARTER_ROSTER}")
+    click.echo(_("New template in {folder}: edit {toml} and {body}, and try it with: "
+                 "oficios check --template {folder} --roster {roster}").format(
+        folder=folder, toml=folder / "oficio.toml", body=folder / "cuerpo.md",
+        roster=folder / STARTER_ROSTER))
 
 
 def _add_office_commands() -> None:

@@ -4,39 +4,50 @@ from __future__ import annotations
 
 import click
 
+from oficios.i18n import N_, gettext as _, ngettext
 
-@click.command("cluster-check")
+
+@click.command("cluster-check", help=N_(
+    "Check a Dask cluster's workers: versions, fonts and system libraries (ADDRESS or "
+    "OFICIOS_CLUSTER)."))
 @click.argument("address", envvar="OFICIOS_CLUSTER", metavar="tcp://HOST:8786")
 def cluster_check(address: str) -> None:
-    """Check a Dask cluster's workers: versions, fonts and system libraries (ADDRESS or
-    OFICIOS_CLUSTER)."""
     from oficios.cluster import ClusterError, describe
 
     expected, workers = describe(address)
-    click.echo(f"Clúster {address}: {len(workers)} trabajador{'es' if len(workers) != 1 else ''}, "
-               f"{sum(w.threads for w in workers)} hilos en total.")
-    click.echo(f"Este equipo: {_summary(expected)}.")
+    click.echo(ngettext("Cluster {address}: {count} worker, {threads} threads in all.",
+                        "Cluster {address}: {count} workers, {threads} threads in all.",
+                        len(workers)).format(address=address, count=len(workers),
+                                             threads=sum(w.threads for w in workers)))
+    click.echo(_("This machine: {facts}.").format(facts=_summary(expected)))
     for worker in workers:
-        verdict = ("no generaría las mismas cartas: " + "; ".join(worker.differs)
-                   if worker.differs else "igual a este equipo")
-        click.echo(f"- {worker.address} ({worker.threads} hilo{'s' if worker.threads != 1 else ''}): "
-                   f"{_summary(worker.facts)}. {verdict[0].upper()}{verdict[1:]}.")
+        verdict = (_("Would not make the same letters: {differences}").format(
+                       differences="; ".join(worker.differs))
+                   if worker.differs else _("Same as this machine"))
+        click.echo(ngettext("- {address} ({threads} thread): {facts}. {verdict}.",
+                            "- {address} ({threads} threads): {facts}. {verdict}.",
+                            worker.threads).format(address=worker.address, threads=worker.threads,
+                                                   facts=_summary(worker.facts), verdict=verdict))
     for note in _advice(workers):
-        click.echo(f"Aviso: {note}")
+        click.echo(_("Note: {note}").format(note=note))
     refused = [w for w in workers if w.differs]
     if refused:
-        raise ClusterError(f"{len(refused)} de {len(workers)} trabajadores difieren de este equipo: "
-                           "el clúster no puede generar lotes de oficios",
-                           hint="instale en ellos la misma versión de oficios y de sus bibliotecas")
-    click.echo("El clúster puede generar lotes: cada trabajador haría las mismas cartas, byte a "
-               "byte, que este equipo.")
+        raise ClusterError(_("{count} of {total} workers differ from this machine: the cluster "
+                             "cannot generate batches of oficios").format(count=len(refused),
+                                                                         total=len(workers)),
+                           hint=_("install on them the same version of oficios and of its "
+                                  "libraries"))
+    click.echo(_("The cluster can generate batches: every worker would make the same letters, "
+                 "byte for byte, as this machine."))
 
 
 def _summary(facts: dict[str, str]) -> str:
-    return (f"oficios {facts['oficios']}, Python {facts['python']}, WeasyPrint {facts['weasyprint']}, "
-            f"python-docx {facts['python-docx']}, Pango {facts['pango']}, "
-            f"subconjuntos HarfBuzz: {facts['harfbuzz_subset']}, zlib {facts['zlib']}, "
-            f"recursos {facts['recursos']}, fuentes del sistema: {facts['fuentes_del_sistema']}")
+    return _("oficios {oficios}, Python {python}, WeasyPrint {weasyprint}, python-docx {docx}, "
+             "Pango {pango}, HarfBuzz subsetting: {harfbuzz}, zlib {zlib}, resources {resources}, "
+             "system fonts: {fonts}").format(
+        oficios=facts["oficios"], python=facts["python"], weasyprint=facts["weasyprint"],
+        docx=facts["python-docx"], pango=facts["pango"], harfbuzz=facts["harfbuzz_subset"],
+        zlib=facts["zlib"], resources=facts["recursos"], fonts=facts["fuentes_del_sistema"])
 
 
 def _advice(workers) -> list[str]:
@@ -44,15 +55,18 @@ def _advice(workers) -> list[str]:
 
     notes = []
     if any(w.threads > 1 for w in workers):
-        notes.append("hay trabajadores con varios hilos; una carta ocupa un núcleo entero "
-                     "(Python no reparte ese trabajo entre hilos): inicie cada máquina con "
-                     "dask worker --nworkers N --nthreads 1, N = sus núcleos.")
+        notes.append(_("some workers have several threads; a letter takes a whole core "
+                       "(Python does not share that work between threads): start each machine "
+                       "with dask worker --nworkers N --nthreads 1, N = its cores."))
     profiling = [w for w in workers if w.facts.get("perfilador") == "activo"]
     if profiling:
-        notes.append(f"el perfilador de Dask está activo en {len(profiling)} trabajador"
-                     f"{'es' if len(profiling) != 1 else ''}: cuesta CPU en cada carta y memoria "
-                     f"que crece durante una hora; inícielos con {PROFILER_OFF}.")
+        notes.append(ngettext(
+            "Dask's profiler is active on {count} worker: it costs CPU on every letter and "
+            "memory that grows for an hour; start them with {setting}.",
+            "Dask's profiler is active on {count} workers: it costs CPU on every letter and "
+            "memory that grows for an hour; start them with {setting}.",
+            len(profiling)).format(count=len(profiling), setting=PROFILER_OFF))
     if any(w.facts.get("harfbuzz_subset") == "no" for w in workers):
-        notes.append("sin libharfbuzz-subset0 cada PDF tarda unas 2,5 veces más; instálela en "
-                     "todos los equipos (apt-get install libharfbuzz-subset0).")
+        notes.append(_("without libharfbuzz-subset0 each PDF takes about 2.5 times longer; "
+                       "install it on every machine (apt-get install libharfbuzz-subset0)."))
     return notes

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import click
 
+from oficios.i18n import N_, gettext as _
+
 from oficios.errors import OficiosError
 
 DEFAULT_OUTPUT = Path("output")
 
 register_option = click.option(
     "--register", "register_path", type=click.Path(path_type=Path), default=None,
-    help="The register (SQLite) file.  [default: $OFICIOS_REGISTER, else 'registro' in "
+    help=N_("The register (SQLite) file.  [default: $OFICIOS_REGISTER, else 'registro' in "
          "./oficios.toml or ~/.config/oficios/config.toml, else "
-         "output/registro-oficina-de-partes.sqlite]")
+         "output/registro-oficina-de-partes.sqlite]"))
 
 
 def _locate(path: Path | None):
@@ -32,82 +34,93 @@ def _open(path: Path | None, readonly: bool = True):
     return Register(where.path, readonly=readonly, how=where.how)
 
 
-@click.group("register")
+@click.group("register", help=N_(
+    "The register of issued letters and correlative numbers."))
 def register() -> None:
-    """The register of issued letters and correlative numbers."""
+    pass
 
 
-@register.command("init")
+@register.command("init", help=N_(
+    "Create an empty register where the rule finds it (see --register)."))
 @register_option
 def init(register_path: Path | None) -> None:
-    """Create an empty register where the rule finds it (see --register)."""
     from oficios.register import Register, RegisterError
 
     where = _locate(register_path)
     if where.path.exists():
-        raise RegisterError("ya existe un registro aquí; no se creó otro", file=where.path,
-                            hint=f"se usó esta ruta porque es {where.how}")
+        raise RegisterError(_("a register already exists here; no other was created"),
+                            file=where.path,
+                            hint=_("this path was used because it is {how}").format(how=where.how))
     Register(where.path, create=True, how=where.how).close()
-    click.echo(f"Registro creado: {where.path} ({where.how}).")
+    click.echo(_("Register created: {path} ({how}).").format(path=where.path, how=where.how))
 
 
-@register.command("next")
+@register.command("next", help=N_(
+    "Reserve the next correlative number of SERIES for the year (e.g. ORD)."))
 @click.argument("series")
-@click.option("--year", type=int, default=None, help="The year.  [default: this year]")
-@click.option("--note", default="", help="What the number is for.")
+@click.option("--year", type=int, default=None, help=N_("The year.  [default: this year]"))
+@click.option("--note", default="", help=N_("What the number is for."))
 @register_option
 def next_number(series: str, year: int | None, note: str, register_path: Path | None) -> None:
-    """Reserve the next correlative number of SERIES for the year (e.g. ORD)."""
     year = year or dt.date.today().year
     with _open(register_path, readonly=False) as db:
         number = db.reserve(series, year, note)
     click.echo(f"{series.strip().upper()} {number}/{year}")
 
 
-@register.command("list")
+@register.command("list", help=N_(
+    "List the batches issued (newest first) and the numbers reserved."))
 @register_option
 def list_batches(register_path: Path | None) -> None:
-    """List the batches issued (newest first) and the numbers reserved."""
     from rich.console import Console
     from rich.table import Table
 
+    from oficios.console import state
+
     with _open(register_path) as db:
         batches, numbers = db.batches(), db.numbers()
-    table = Table("id", "oficio", "versión", "fecha", "cartas", "estado", "generado", box=None)
+    table = Table(_("id"), _("oficio"), _("version"), _("date"), _("letters"), _("state"),
+                  _("generated"), box=None)
     for b in batches:
-        table.add_row(str(b.id), b.oficio, str(b.version), b.fecha, str(b.cartas), b.estado,
+        table.add_row(str(b.id), b.oficio, str(b.version), b.fecha, str(b.cartas), state(b.estado),
                       b.generado_en)
     console = Console(highlight=False, soft_wrap=True)
-    console.print(table if batches else "No batch has been issued yet.")
+    console.print(table if batches else _("No batch has been issued yet."))
     if numbers:
         last = {}
         for n in numbers:
             last[(n["serie"], n["anio"])] = n["numero"]
-        console.print("Numbers reserved: " + ", ".join(
-            f"{s} up to {num}/{y}" for (s, y), num in sorted(last.items())))
+        console.print(_("Numbers reserved: {numbers}").format(numbers=", ".join(
+            _("{series} up to {number}/{year}").format(series=s, number=num, year=y)
+            for (s, y), num in sorted(last.items()))))
 
 
-@register.command("show")
+@register.command("show", help=N_(
+    "Show a batch (by oficio number or batch id), every version, with its letters."))
 @click.argument("oficio")
 @register_option
 def show(oficio: str, register_path: Path | None) -> None:
-    """Show a batch (by oficio number or batch id), every version, with its letters and
-    their e-mail delivery."""
+    from oficios.console import state
     from oficios.delivery import delivery_line, states
 
     with _open(register_path) as db:
         batches = db.batch(oficio)
         if not batches:
-            raise OficiosError(f"no batch '{oficio}' in the register", file=db.path,
-                               hint="see `oficios register list` for the numbers issued")
+            raise OficiosError(_("no batch '{oficio}' in the register").format(oficio=oficio),
+                               file=db.path,
+                               hint=_("see `oficios register list` for the numbers issued"))
         for b in batches:
-            click.echo(f"{b.oficio} · version {b.version} · batch {b.id} · {b.estado} · "
-                       f"{b.cartas} letters · dated {b.fecha}")
-            click.echo(f"  matter: {b.materia}")
-            click.echo(f"  generated {b.generado_en} by `{b.comando}` into {b.carpeta}")
+            click.echo(_("{oficio} · version {version} · batch {id} · {state} · {letters} "
+                         "letters · dated {date}").format(
+                oficio=b.oficio, version=b.version, id=b.id, state=state(b.estado), letters=b.cartas,
+                date=b.fecha))
+            click.echo(_("  matter: {matter}").format(matter=b.materia))
+            click.echo(_("  generated {when} by `{command}` into {folder}").format(
+                when=b.generado_en, command=b.comando, folder=b.carpeta))
             if b.motivo_reemision:
-                click.echo(f"  re-issued because: {b.motivo_reemision}")
-            click.echo(f"  template SHA-256 {b.plantilla_sha256}, roster SHA-256 {b.nomina_sha256}")
+                click.echo(_("  re-issued because: {reason}").format(reason=b.motivo_reemision))
+            click.echo(_("  template SHA-256 {template}, roster SHA-256 {roster}").format(
+                template=b.plantilla_sha256, roster=b.nomina_sha256))
             sent = states(db, b.id)  # {} when nothing of the batch went by e-mail
             for letter in db.letters(b.id):
                 number = f"  N° {letter['numero']}" if letter["numero"] else ""
@@ -120,27 +133,27 @@ EXPORT_COLUMNS = ["lote", "oficio", "version", "fecha", "clave", "destinatario",
                   "codigo", "escrita_en", "pdf", "pdf_sha256", "docx", "docx_sha256"]
 
 
-@register.command("export")
+@register.command("export", help=N_(
+    "Export every registered letter, with its files' hashes, as CSV (UTF-8 with BOM, "
+    "which Excel reads with its accents) or .xlsx."))
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="File to write: .csv, or .xlsx for an Excel workbook.  [default: standard output]")
+              help=N_("File to write: .csv, or .xlsx for an Excel workbook.  [default: standard output]"))
 @click.option("--delimiter", "-d", default=",", show_default=True,
-              help="CSV field separator; ';' for Excel in Spanish.")
+              help=N_("CSV field separator; ';' for Excel in Spanish."))
 @register_option
 def export(output: Path | None, delimiter: str, register_path: Path | None) -> None:
-    """Export every registered letter, with its files' hashes, as CSV (UTF-8 with BOM, which
-    Excel reads with its accents) or .xlsx."""
     import csv
     import io
 
     if delimiter == "\\t":
         delimiter = "\t"
     if len(delimiter) != 1:
-        raise click.BadParameter("use one character, e.g. ';'", param_hint="--delimiter")
+        raise click.BadParameter(_("use one character, e.g. ';'"), param_hint="--delimiter")
     with _open(register_path) as db:
         rows = db.letters()
     if output is not None and output.suffix.lower() == ".xlsx":
         _write_xlsx(output, rows)
-        click.echo(f"{len(rows)} cartas -> {output}")
+        click.echo(_("{count} letters -> {output}").format(count=len(rows), output=output))
         return
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, delimiter=delimiter,
@@ -154,7 +167,7 @@ def export(output: Path | None, delimiter: str, register_path: Path | None) -> N
         from oficios.output import write_atomic
 
         write_atomic(output, data.encode("utf-8"))
-        click.echo(f"{len(rows)} cartas -> {output}")
+        click.echo(_("{count} letters -> {output}").format(count=len(rows), output=output))
 
 
 def _to_stdout(data: bytes) -> None:
@@ -188,19 +201,17 @@ def _write_xlsx(path: Path, rows: list[dict]) -> None:
         book.save(out)
 
 
-@click.command()
+@click.command(help=N_(
+    "Say whether a file (PDF or DOCX) is a letter the register issued, unchanged and "
+    "current, or look up a verification code typed from paper.\n\nExit codes: 0 verified "
+    "(or an archive copy), 1 not in the register, 6 superseded by a re-issue, 7 altered; "
+    "5 when the register cannot be used."))
 @click.argument("file_or_code")
 @register_option
 @click.option("--trust", "trust_roots", multiple=True, type=click.Path(path_type=Path),
-              metavar="ROOT.pem", help="Also check the PDF's electronic signatures against this "
-                                       "root certificate (repeatable).")
+              metavar="ROOT.pem", help=N_("Also check the PDF's electronic signatures against this "
+                                       "root certificate (repeatable)."))
 def verify(file_or_code: str, register_path: Path | None, trust_roots: tuple[Path, ...] = ()) -> None:
-    """Say whether a file (PDF or DOCX) is a letter the register issued, unchanged and
-    current, or look up a verification code typed from paper.
-
-    Exit codes: 0 verified (or an archive copy), 1 not in the register, 6 superseded by a
-    re-issue, 7 altered; 5 when the register cannot be used.
-    """
     from oficios.verify import describe, verify as check_file, verify_code
 
     where = _locate(register_path)

@@ -6,36 +6,37 @@ from pathlib import Path
 
 import click
 
-from oficios.i18n import gettext as _
+from oficios.i18n import N_, gettext as _
 
 templates_option = click.option(
     "--templates", type=click.Path(path_type=Path), default=Path("templates"), show_default=True,
-    help="Folder holding the template folders offered.")
+    help=N_("Folder holding the template folders offered."))
 output_option = click.option(
     "--output", "-o", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
-    help="Output root; files go to <output>/<oficio>/<format>/.")
+    help=N_("Output root; files go to <output>/<oficio>/<format>/."))
 register_option = click.option(
     "--register", "register_path", type=click.Path(path_type=Path), default=None,
-    help="The register (SQLite).  [default: <output>/registro-oficina-de-partes.sqlite]")
+    help=N_("The register (SQLite).  [default: <output>/registro-oficina-de-partes.sqlite]"))
 accounts_option = click.option(
     "--accounts", type=click.Path(path_type=Path), default=None,
-    help="Staff accounts file.  [default: usuarios-web.sqlite beside the register]")
+    help=N_("Staff accounts file.  [default: usuarios-web.sqlite beside the register]"))
 
 
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.command(help=N_(
+    "Start the web application for the secretariat (Spanish; English with "
+    "OFICIOS_LANG=en)."))
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on."))
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")
+              help=N_("Port to listen on."))
 @templates_option
 @output_option
 @register_option
 @accounts_option
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes rendering a batch.  [default: the number of cores]")
-@click.option("--secure-cookies", is_flag=True, help="Send the session cookie over HTTPS only.")
+              help=N_("Processes rendering a batch.  [default: the number of cores]"))
+@click.option("--secure-cookies", is_flag=True, help=N_("Send the session cookie over HTTPS only."))
 def serve(host: str, port: int, templates: Path, output: Path, register_path: Path | None,
           accounts: Path | None, workers: int | None, secure_cookies: bool) -> None:
-    """Start the web application for the secretariat (Spanish; English with OFICIOS_LANG=en)."""
     import uvicorn
 
     from oficios.web import WebConfig, create_app
@@ -51,20 +52,21 @@ def serve(host: str, port: int, templates: Path, output: Path, register_path: Pa
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 
 
-@click.group("user")
+@click.group("user", help=N_(
+    "Staff accounts of the web application."))
 def user() -> None:
-    """Staff accounts of the web application."""
+    pass
 
 
-@user.command("add")
+@user.command("add", help=N_(
+    "Create the account NAME, or give it a new password."))
 @click.argument("name")
-@click.option("--password", default=None, help="The password (asked, hidden, if not given).")
+@click.option("--password", default=None, help=N_("The password (asked, hidden, if not given)."))
 @output_option
 @register_option
 @accounts_option
 def add(name: str, password: str | None, output: Path, register_path: Path | None,
         accounts: Path | None) -> None:
-    """Create the account NAME, or give it a new password."""
     from oficios.web.accounts import Accounts, normalize_name
     from oficios.web.config import WebConfig
 

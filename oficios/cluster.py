@@ -31,6 +31,7 @@ from pathlib import Path
 
 from oficios.batch import CHUNK, COMPOSED_CHUNK, IN_FLIGHT_PER_WORKER, Item, Settings, Written
 from oficios.errors import OficiosError
+from oficios.i18n import N_, gettext as _
 from oficios.output import write_atomic
 
 CONNECT_TIMEOUT = 20  # seconds to reach the scheduler and for its first worker to appear
@@ -78,7 +79,8 @@ class TemplateFiles:
             for name, data in self.files:
                 target = (staging / name).resolve()
                 if not target.is_relative_to(staging.resolve()):
-                    raise ClusterError(f"la plantilla trae un archivo fuera de su carpeta: {name}")
+                    raise ClusterError(_("the template brings a file outside its folder: {name}")
+                                       .format(name=name))
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             try:
@@ -88,8 +90,9 @@ class TemplateFiles:
 
                 shutil.rmtree(staging, ignore_errors=True)
         if check and folder_sha256(folder) != self.sha256:
-            raise ClusterError(f"la copia de la plantilla en {folder} no coincide con la del "
-                               "coordinador", hint="borre esa carpeta en el trabajador")
+            raise ClusterError(_("the copy of the template in {folder} does not match the "
+                                 "coordinator's").format(folder=folder),
+                               hint=_("delete that folder on the worker"))
         return folder
 
 
@@ -233,9 +236,9 @@ def _check_worker(expected: dict[str, str], template: TemplateFiles) -> None:
     if digest not in _refused:
         _refused[digest] = differences(expected, prepare(template))
     if _refused[digest]:
-        raise ClusterError(f"el trabajador {_worker_address()} no puede generar este lote: "
-                           + "; ".join(_refused[digest]),
-                           hint="instale en él la misma versión de oficios y sus bibliotecas")
+        raise ClusterError(_("the worker {address} cannot generate this batch: {reasons}").format(
+                               address=_worker_address(), reasons="; ".join(_refused[digest])),
+                           hint=_("install on it the same version of oficios and its libraries"))
 
 
 def _worker_address() -> str:
@@ -348,14 +351,17 @@ class ClusterPool:
             return future.result()
         except FutureCancelledError as exc:
             raise ClusterError(
-                f"se perdió la conexión con el planificador {self.address} a mitad del lote "
-                f"({getattr(exc, 'reason', None) or 'cancelado'}); es una falla del clúster, "
-                "no de la nómina ni de la plantilla", hint=RERUN) from None
+                _("the connection to the scheduler {address} was lost in the middle of the batch "
+                  "({reason}); it is a fault of the cluster, not of the roster or the "
+                  "template").format(address=self.address,
+                                     reason=getattr(exc, "reason", None) or _("cancelled")),
+                hint=_(RERUN)) from None
         except KilledWorker as exc:
             raise ClusterError(
-                f"una tarea del lote hizo caer varias veces a los trabajadores del clúster "
-                f"{self.address} ({exc}); es una falla del clúster (memoria, proceso detenido)",
-                hint="revise los registros de los trabajadores; " + RERUN) from None
+                _("a task of the batch brought down the workers of the cluster {address} several "
+                  "times ({reason}); it is a fault of the cluster (memory, a stopped "
+                  "process)").format(address=self.address, reason=exc),
+                hint=_("check the workers' logs; ") + _(RERUN)) from None
 
     def _write(self, item: Item, rendered: Rendered) -> Written:
         from oficios.batch import written
@@ -364,15 +370,16 @@ class ClusterPool:
         files = {}
         for fmt, (data, sha256) in rendered.files.items():
             if hashlib.sha256(data).hexdigest() != sha256:
-                raise ClusterError(f"la carta {item.letter.key} ({fmt}) llegó dañada desde el "
-                                   "clúster", hint="ejecute el mismo comando de nuevo")
+                raise ClusterError(_("the letter {key} ({format}) arrived damaged from the "
+                                     "cluster").format(key=item.letter.key, format=fmt),
+                                   hint=_("run the same command again"))
             files[fmt] = (write_atomic(layout.path(item.letter, fmt, kind), data), sha256,
                           len(data))
         return written(item, files)
 
 
-RERUN = ("las cartas ya escritas quedan registradas y el lote queda 'incompleto': cuando el "
-         "clúster vuelva, ejecute el mismo comando para completarlo")
+RERUN = N_("the letters already written stay registered and the batch stays 'incompleto': "
+           "when the cluster is back, run the same command to complete it")
 
 
 class _Future:
@@ -391,16 +398,17 @@ def _connect(address: str):
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise ClusterError(f"no se pudo conectar con el planificador de Dask en {address} "
-                           f"({exc.__class__.__name__})",
-                           hint="revise la dirección (tcp://HOST:8786) y que el planificador "
-                                "esté en marcha: dask scheduler") from None
+        raise ClusterError(_("could not connect to the Dask scheduler at {address} "
+                             "({kind})").format(address=address, kind=exc.__class__.__name__),
+                           hint=_("check the address (tcp://HOST:8786) and that the scheduler "
+                                  "is running: dask scheduler")) from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
     except TimeoutError:
         client.close()
-        raise ClusterError(f"el planificador {address} no tiene trabajadores",
-                           hint=f"inicie al menos uno: dask worker {address} --nthreads 1") from None
+        raise ClusterError(_("the scheduler {address} has no workers").format(address=address),
+                           hint=_("start at least one: dask worker {address} --nthreads 1").format(
+                               address=address)) from None
     return client
 
 
@@ -413,10 +421,11 @@ def check_workers(client, expected: dict[str, str],
                if (diff := differences(expected, worker))]
     if refused:
         raise ClusterError(
-            f"{len(refused)} de {len(facts)} trabajadores del clúster no generarían las mismas "
-            "cartas que este equipo, y el lote no empezó: " + " | ".join(refused),
-            hint="instale en cada trabajador la misma versión de oficios y de sus bibliotecas; "
-                 "oficios cluster-check muestra qué tiene cada uno")
+            _("{count} of {total} workers of the cluster would not make the same letters as "
+              "this machine, and the batch did not start: {workers}").format(
+                count=len(refused), total=len(facts), workers=" | ".join(refused)),
+            hint=_("install on every worker the same version of oficios and of its libraries; "
+                   "oficios cluster-check shows what each one has"))
     return facts
 
 

@@ -15,6 +15,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from oficios.i18n import gettext as _
 from oficios.letter import Letter
 
 
@@ -114,19 +115,20 @@ class Plan:
 def plan(letters: Sequence[Letter], template, *, exact: bool = False) -> Plan:
     """Composes when letters share their body; otherwise (or with `exact`) renders each whole."""
     if exact:
-        return Plan(False, 0, "--exact asks for every letter to be rendered whole")
+        return Plan(False, 0, _("--exact asks for every letter to be rendered whole"))
     if any(letter.qr for letter in letters):
-        return Plan(False, 0, "each letter's QR code is drawn in its foot")
+        return Plan(False, 0, _("each letter's QR code is drawn in its foot"))
     shared = len({shared_part(letter) for letter in letters})
     # Each shared part is laid out whole once per worker: worth it when shared by several.
     if len(letters) < 2 or (shared > 1 and shared * 4 > len(letters)):
         if len(letters) < 2:
-            return Plan(False, shared, "one letter has nothing to share")
+            return Plan(False, shared, _("one letter has nothing to share"))
         used = sorted(name for name, places in template.required_variables().items()
                       if any(not place.startswith(OWN_PLACES) for place in places))
-        named = f" (it uses {', '.join(used)})" if used else ""
-        return Plan(False, shared, f"the body differs between recipients{named}: "
-                                   f"{shared} different bodies for {len(letters)} letters")
+        named = _(" (it uses {names})").format(names=", ".join(used)) if used else ""
+        return Plan(False, shared, _("the body differs between recipients{names}: {shared} "
+                                     "different bodies for {letters} letters").format(
+            names=named, shared=shared, letters=len(letters)))
     return Plan(True, shared)
 
 
@@ -183,7 +185,7 @@ class ComposingRenderer:
 
     def _keep(self, key: tuple, layers) -> None:
         if len(self.shapes) >= self.KEEP:
-            _, (_, heading) = self.shapes.popitem()  # (the newest: the oldest may be in use)
+            _key, (_shape, heading) = self.shapes.popitem()  # (the newest: the oldest may be in use)
             heading.close()
         self.shapes[key] = (layers, Layers(layers.heading))
 

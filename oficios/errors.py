@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oficios.i18n import gettext as _
+
 
 class OficiosError(Exception):
     """A problem the user can fix; `str()` is one line that says where and what to do.
@@ -47,11 +49,11 @@ class OficiosError(Exception):
         if self.file:
             parts.append(self.file)
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(_("row {row}").format(row=self.row))
         if self.column is not None:
-            parts.append(f"column '{self.column}'")
+            parts.append(_("column '{column}'").format(column=self.column))
         if self.line is not None:
-            parts.append(f"line {self.line}")
+            parts.append(_("line {line}").format(line=self.line))
         return ", ".join(parts)
 
     def format(self) -> str:

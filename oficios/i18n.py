@@ -2,9 +2,10 @@
 
 Messages are written in English in the code (`_("Sign in")`) and translated by one gettext
 catalog, `oficios/locale/<lang>/LC_MESSAGES/oficios.po`, managed with Babel's tools
-(`make catalog`: pybabel extract + update). The .po files are read at run time, so there is
-no compiled .mo to keep in step. The language is Spanish unless `OFICIOS_LANG`, or else
-the POSIX locale variables (`LC_ALL`, `LC_MESSAGES`, `LANG`), ask for English.
+(`make catalog`: pybabel extract + update). The .po files are read at run time and compiled
+to a cached .mo beside them whenever the .po is newer, so there is no compile step to forget.
+The language is Spanish unless `OFICIOS_LANG`, or else the POSIX locale variables
+(`LC_ALL`, `LC_MESSAGES`, `LANG`), ask for English.
 """
 
 from __future__ import annotations
@@ -53,15 +54,33 @@ def translations(lang: str) -> _gettext.NullTranslations:
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if lang == "en" or not po.is_file():
         return _gettext.NullTranslations()
+    return _gettext.GNUTranslations(io.BytesIO(_compiled(po)))
+
+
+def _compiled(po: Path) -> bytes:
+    """The .po compiled to .mo bytes; kept beside it (oficios.mo, newer than the .po) when the
+    folder can be written, because reading a .po with Babel costs every command ~0.2 s."""
+    mo = po.with_suffix(".mo")
+    try:
+        if mo.stat().st_mtime_ns >= po.stat().st_mtime_ns:
+            return mo.read_bytes()
+    except OSError:
+        pass
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     with po.open("rb") as f:
-        catalog = read_po(f, locale=lang, domain=DOMAIN)
+        catalog = read_po(f, locale=po.parent.parent.name, domain=DOMAIN)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)  # fuzzy entries are left out, as msgfmt does
-    buffer.seek(0)
-    return _gettext.GNUTranslations(buffer)
+    data = buffer.getvalue()
+    try:  # written whole under another name, then renamed: a reader never sees half of it
+        part = mo.with_name(f".{mo.name}.{os.getpid()}.part")
+        part.write_bytes(data)
+        os.replace(part, mo)
+    except OSError:  # a read-only installation: compile each time
+        pass
+    return data
 
 
 def gettext(message: str, lang: str | None = None) -> str:
@@ -72,6 +91,12 @@ def gettext(message: str, lang: str | None = None) -> str:
 def ngettext(singular: str, plural: str, count: int, lang: str | None = None) -> str:
     """The singular or plural form for `count`, in the language asked for."""
     return translations(lang or language()).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalog where it cannot be translated yet (a help text written
+    at import time); whoever shows it passes it through `gettext` then."""
+    return message
 
 
 _ = gettext

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from oficios.errors import TemplateError
+from oficios.i18n import N_, gettext as _
 from oficios.letter import Block, ListBlock, Paragraph, Run
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -111,8 +112,8 @@ class BodyParser:
         line = tok.map[0] + 1 if tok.map else None
         what = _NAMES.get(kind.removesuffix("_open"), kind.replace("_", " "))
         raise TemplateError(
-            f"{what}: un oficio no puede mostrarlo", file=self.source_name, line=line,
-            hint="use párrafos, **negrita**, *cursiva*, enlaces y listas",
+            _("{what}: an oficio cannot show it").format(what=_(what)), file=self.source_name,
+            line=line, hint=_("use paragraphs, **bold**, *italics*, links and lists"),
         )
 
 
@@ -120,9 +121,9 @@ _STRUCTURAL = {"paragraph_open", "paragraph_close", "list_item_open", "list_item
 _LINK_SCHEMES = {"http", "https", "mailto"}
 # What a refused construct is called in the message, by markdown-it's token type.
 _NAMES = {
-    "image": "una imagen", "html_inline": "HTML", "html_block": "HTML", "table": "una tabla",
-    "heading": "un título (#)", "blockquote": "una cita (>)", "code_block": "un bloque de código",
-    "fence": "un bloque de código", "hr": "una línea horizontal", "s": "un texto tachado (~~)",
-    "nested_list": "una lista dentro de otra",
-    "link_scheme": "un enlace que no empieza por http:, https: ni mailto:",
+    "image": N_("an image"), "html_inline": "HTML", "html_block": "HTML", "table": N_("a table"),
+    "heading": N_("a heading (#)"), "blockquote": N_("a quotation (>)"),
+    "code_block": N_("a code block"), "fence": N_("a code block"), "hr": N_("a horizontal rule"),
+    "s": N_("a struck-through text (~~)"), "nested_list": N_("a list inside another"),
+    "link_scheme": N_("a link that does not start with http:, https: or mailto:"),
 }

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from oficios import spanish
 from oficios.errors import OficiosError, RosterError, TemplateError, raise_all
+from oficios.i18n import gettext as _
 from oficios.letter import Block, Letter, Party
 from oficios.markdown import BodyParser
 from oficios.roster import Recipient, Roster
@@ -112,7 +113,7 @@ def merge_all(template: OficioTemplate, roster: Roster) -> list[Letter]:
 
 def validate_all(template: OficioTemplate, roster: Roster) -> None:
     """Merges every recipient and keeps nothing: raises what merge_all would, in flat memory."""
-    for _ in _merge_each(template, roster, keep=False):
+    for _letter in _merge_each(template, roster, keep=False):
         pass
 
 
@@ -135,15 +136,17 @@ def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iter
         # because output files must never overwrite each other.
         name = f"{letter.key}-{letter.slug}"
         if name in names:
-            errors.append(RosterError(f"two recipients would share the file name '{name}'",
-                                      file=roster.path, row=recipient.row,
-                                      hint="make the recipient codes unique"))
+            errors.append(RosterError(
+                _("two recipients would share the file name '{name}'").format(name=name),
+                file=roster.path, row=recipient.row, hint=_("make the recipient codes unique")))
         names.add(name)
         if keep:
             letters.append(letter)
     raise_all([_once(group, len(roster)) for group in template_errors.values()],
-              f"{{count}} problemas en la plantilla {template.folder}; no se escribió nada")
-    raise_all(errors, f"{roster.path}: {{count}} rows cannot be merged; nothing was written")
+              _("{{count}} problems in the template {folder}; nothing was written").format(
+                  folder=template.folder))
+    raise_all(errors, _("{path}: {{count}} rows cannot be merged; nothing was written").format(
+        path=roster.path))
     yield from letters
 
 
@@ -152,6 +155,7 @@ def _once(group: list[TemplateError], total: int) -> TemplateError:
     first = group[0]
     if len(group) == 1 or total <= 1:
         return first
-    rows = "todas las filas" if len(group) == total else f"{len(group)} de {total} filas"
-    return TemplateError(f"{first.message} (afecta a {rows} de la nómina)", file=first.file,
-                         line=first.line, hint=first.hint)
+    message = (_("{message} (affects every row of the roster)") if len(group) == total else
+               _("{message} (affects {count} of {total} rows of the roster)"))
+    return TemplateError(message.format(message=first.message, count=len(group), total=total),
+                         file=first.file, line=first.line, hint=first.hint)

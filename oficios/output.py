@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from oficios.errors import OutputError
+from oficios.i18n import gettext as _
 from oficios.letter import Letter
 from oficios.slugs import ascii_slug, key_slug, safe_name
 
@@ -55,7 +56,8 @@ class OutputLayout:
         """Where a letter's file goes; `kind` is the sub-folder, None for the format's own."""
         path = self.folder / (kind or fmt) / self.file_name(letter, fmt)
         if not path.resolve().is_relative_to(self.folder):
-            raise OutputError(f"file name escapes the output folder: {path}", file=path)
+            raise OutputError(_("file name escapes the output folder: {path}").format(path=path),
+                              file=path)
         return path
 
 
@@ -66,8 +68,8 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write here: {exc.strerror}", file=path.parent,
-                          hint="choose another folder with --output") from None
+        raise OutputError(_("cannot write here: {reason}").format(reason=exc.strerror),
+                          file=path.parent, hint=_("choose another folder with --output")) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -77,8 +79,8 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         # Interrupted or failed: the temporary file must not outlive us.
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write: {exc.strerror}", file=path,
-                              hint="check free space and permissions") from None
+            raise OutputError(_("cannot write: {reason}").format(reason=exc.strerror), file=path,
+                              hint=_("check free space and permissions")) from None
         raise
 
 
@@ -114,17 +116,18 @@ def make_folder(folder: Path) -> Path:
     for place in (folder, *folder.parents):
         if place.exists() or place.is_symlink():
             if not place.is_dir():
-                raise OutputError("es un archivo, no una carpeta: no se puede escribir la salida "
-                                  "dentro", file=place,
-                                  hint="elija otra carpeta con --output, o mueva ese archivo")
+                raise OutputError(_("is a file, not a folder: the output cannot be written "
+                                    "inside it"), file=place,
+                                  hint=_("choose another folder with --output, or move that file"))
             break
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = tempfile.TemporaryFile(dir=folder)
     except OSError as exc:
-        raise OutputError(f"no se puede escribir la carpeta de salida: {exc.strerror}",
-                          file=folder, hint="elija con --output una carpeta donde pueda "
-                                            "escribir, o revise sus permisos") from None
+        raise OutputError(_("the output folder cannot be written: {reason}").format(
+                              reason=exc.strerror),
+                          file=folder, hint=_("choose with --output a folder you can write in, "
+                                              "or check its permissions")) from None
     probe.close()
     return folder
 
@@ -163,12 +166,14 @@ def exclusive_folder(folder: Path, command: str = "") -> Iterator[None]:
         except BlockingIOError:
             holder = _read_lock(fd)
             os.close(fd)
-            started = holder.get("inicio", "")[11:16] or "hace un momento"
+            started = holder.get("inicio", "")[11:16] or _("a moment ago")
+            command = f" ({holder['comando']})" if holder.get("comando") else ""
             raise FolderBusyError(
-                f"un lote de este oficio lo está escribiendo el proceso {holder.get('pid', '?')} "
-                f"desde las {started}" + (f" ({holder['comando']})" if holder.get("comando") else ""),
-                file=folder, hint="espere a que termine y vuelva a ejecutar el comando; "
-                                  "lo ya escrito y registrado no se repite") from None
+                _("a batch of this oficio is being written by the process {pid} since "
+                  "{started}{command}").format(pid=holder.get("pid", "?"), started=started,
+                                               command=command),
+                file=folder, hint=_("wait for it to finish and run the command again; what is "
+                                    "already written and registered is not repeated")) from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:

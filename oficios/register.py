@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import OficiosError
+from oficios.i18n import gettext as _
 
 FILE_NAME = "registro-oficina-de-partes.sqlite"
 SCHEMA = """
@@ -126,24 +127,27 @@ def locate(explicit: str | Path | None, output_root: str | Path) -> Location:
     import tomllib
 
     if explicit is not None:
-        return Location(Path(explicit), "indicado con --register")
+        return Location(Path(explicit), _("given with --register"))
     if os.environ.get(ENV_VAR, "").strip():
         return Location(Path(os.environ[ENV_VAR].strip()).expanduser(),
-                        f"indicado por la variable de entorno {ENV_VAR}")
+                        _("given by the environment variable {variable}").format(variable=ENV_VAR))
     for settings in settings_files():
         if not settings.is_file():
             continue
         try:
             value = tomllib.loads(settings.read_text(encoding="utf-8")).get(SETTINGS_KEY)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise RegisterError(f"no se puede leer la configuración: {exc}", file=settings,
-                                hint=f'escriba {SETTINGS_KEY} = "ruta/al/registro.sqlite"') from None
+            raise RegisterError(_("the settings cannot be read: {reason}").format(reason=exc),
+                                file=settings,
+                                hint=_('write {key} = "path/to/register.sqlite"').format(
+                                    key=SETTINGS_KEY)) from None
         if isinstance(value, str) and value.strip():
             path = Path(value.strip()).expanduser()
             return Location(settings.parent / path if not path.is_absolute() else path,
-                            f"indicado por '{SETTINGS_KEY}' en {settings}")
+                            _("given by '{key}' in {settings}").format(key=SETTINGS_KEY,
+                                                                        settings=settings))
     return Location(Path(output_root) / FILE_NAME,
-                    f"predeterminado de la carpeta de salida {output_root}")
+                    _("the default of the output folder {folder}").format(folder=output_root))
 
 
 @dataclass(frozen=True)
@@ -245,10 +249,11 @@ def _holders(path: Path) -> str:
                 if any(os.readlink(fd) in names for fd in (entry / "fd").iterdir()):
                     command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
                         errors="replace").strip()
-                    found.append(f"el proceso {entry.name} ({command[:80]})")
+                    found.append(_("the process {pid} ({command})").format(pid=entry.name,
+                                                                          command=command[:80]))
             except OSError:  # gone, or not ours to look at
                 continue
-    return ", ".join(found) or "otro proceso"
+    return ", ".join(found) or _("another process")
 
 
 def _stderr(message: str) -> None:
@@ -278,7 +283,8 @@ class Register:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise RegisterError(f"no se puede crear el registro: {exc.strerror}",
+                raise RegisterError(_("the register cannot be created: {reason}").format(
+                                        reason=exc.strerror),
                                     file=self.path, hint=self._where_hint()) from None
         try:
             if readonly:
@@ -297,20 +303,23 @@ class Register:
         self._migrate()
 
     def _where_hint(self) -> str:
-        how = f"se buscó el registro {self.how}; " if self.how else ""
-        return (f"{how}indique el registro con --register RUTA, la variable {ENV_VAR} o "
-                f"'{SETTINGS_KEY}' en {SETTINGS_FILE}")
+        how = _("the register was looked for {how}; ").format(how=self.how) if self.how else ""
+        return how + _("name the register with --register PATH, the variable {variable} or "
+                       "'{key}' in {settings}").format(variable=ENV_VAR, key=SETTINGS_KEY,
+                                                       settings=SETTINGS_FILE)
 
     def _missing(self) -> RegisterError:
-        what = "no es un archivo" if self.path.exists() else "no existe"
+        what = (_("the register is not a file") if self.path.exists() else
+                _("the register does not exist"))
         return RegisterError(
-            f"el registro {what}", file=self.path,
-            hint=self._where_hint() + "; para empezar uno nuevo: oficios register init")
+            what, file=self.path,
+            hint=self._where_hint() + _("; to start a new one: oficios register init"))
 
     def _unusable(self, exc: sqlite3.Error) -> RegisterError:
-        return RegisterError(f"el registro no se puede usar: {exc}", file=self.path,
-                             hint="si está dañado, recupere la última copia de respaldo; "
-                                  + self._where_hint())
+        return RegisterError(_("the register cannot be used: {reason}").format(reason=exc),
+                             file=self.path,
+                             hint=_("if it is damaged, restore the last backup copy; ")
+                             + self._where_hint())
 
     def check(self) -> None:
         """Raises RegisterError unless SQLite's quick_check finds the file sound."""
@@ -320,19 +329,19 @@ class Register:
             raise self._unusable(exc) from None
         if rows != ["ok"]:
             raise RegisterError(
-                "el registro está dañado (PRAGMA quick_check: "
-                + " ".join(" ".join(rows[:3]).split()) + ")",
-                file=self.path, hint="no se escribió nada; recupere la última copia de "
-                                     "respaldo del registro o pida ayuda a soporte")
+                _("the register is damaged (PRAGMA quick_check: {details})").format(
+                    details=" ".join(" ".join(rows[:3]).split())),
+                file=self.path, hint=_("nothing was written; restore the register's last "
+                                       "backup copy or ask support for help"))
 
     def _migrate(self) -> None:
         with self._transaction() as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise RegisterError(
-                    f"el registro tiene el esquema {version}, más nuevo que el que esta versión "
-                    f"de oficios conoce ({SCHEMA_VERSION})", file=self.path,
-                    hint="actualice oficios antes de usar este registro")
+                    _("the register has schema {version}, newer than the one this version of "
+                      "oficios knows ({known})").format(version=version, known=SCHEMA_VERSION),
+                    file=self.path, hint=_("update oficios before using this register"))
             for script in MIGRATIONS[version:]:
                 for statement in _statements(script):
                     db.execute(statement)
@@ -359,13 +368,15 @@ class Register:
                     raise
                 if time.monotonic() >= deadline:
                     raise RegisterError(
-                        f"el registro sigue bloqueado por {_holders(self.path)} después de "
-                        f"esperar {self.wait:.0f} s", file=self.path,
-                        hint="espere a que ese proceso termine y vuelva a ejecutar el mismo "
-                             "comando: lo ya registrado no se repite") from None
+                        _("the register is still locked by {holders} after waiting {seconds} "
+                          "s").format(holders=_holders(self.path), seconds=f"{self.wait:.0f}"),
+                        file=self.path,
+                        hint=_("wait for that process to finish and run the same command "
+                               "again: what is already registered is not repeated")) from None
                 if not told:
-                    self.notify(f"Esperando el registro {self.path}: lo tiene bloqueado "
-                                f"{_holders(self.path)} (hasta {self.wait:.0f} s)…")
+                    self.notify(_("Waiting for the register {path}: {holders} has it locked "
+                                  "(up to {seconds} s)…").format(
+                        path=self.path, holders=_holders(self.path), seconds=f"{self.wait:.0f}"))
                     told = True
 
     @contextmanager
@@ -394,7 +405,8 @@ class Register:
         """Reserves and returns the next number of a series for a year (1 for the first)."""
         series = series.strip().upper()
         if not series:
-            raise RegisterError("the series name is empty", hint="e.g. oficios register next ORD")
+            raise RegisterError(_("the series name is empty"),
+                                hint=_("e.g. oficios register next ORD"))
         with self._transaction() as db:
             row = db.execute("SELECT MAX(numero) FROM numeros WHERE serie=? AND anio=?",
                              (series, year)).fetchone()
@@ -452,14 +464,15 @@ class Register:
                     return Batch(**dict(db.execute("SELECT * FROM lotes WHERE id=?",
                                                    (latest["id"],)).fetchone()))
                 raise RegisterError(
-                    f"{oficio} was already issued (version {latest['version']}, "
-                    f"{latest['generado_en']}) with a different template or roster",
+                    _("{oficio} was already issued (version {version}, {when}) with a different "
+                      "template or roster").format(oficio=oficio, version=latest["version"],
+                                                   when=latest["generado_en"]),
                     file=self.path,
-                    hint='to issue it again, say so: --reissue --reason "why"; '
-                         "or give the new letter its own number (oficios register next SERIES)")
+                    hint=_('to issue it again, say so: --reissue --reason "why"; or give the new '
+                           "letter its own number (oficios register next SERIES)"))
             if reissue and not reason.strip():
-                raise RegisterError("a re-issue needs a reason", file=self.path,
-                                    hint='add --reason "why the oficio is issued again"')
+                raise RegisterError(_("a re-issue needs a reason"), file=self.path,
+                                    hint=_('add --reason "why the oficio is issued again"'))
             version = (latest["version"] + 1) if latest is not None else 1
             cursor = db.execute(
                 "INSERT INTO lotes (oficio, version, fecha, materia, plantilla_sha256, "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import TemplateError
+from oficios.i18n import gettext as _
 from oficios.letter import Letter
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -109,7 +110,7 @@ class PdfRenderer:
         except JinjaError as exc:  # only a template's own layout can fail here
             raise TemplateError(f"{type(exc).__name__}: {exc}", file=self.layout.filename,
                                 line=getattr(exc, "lineno", None),
-                                hint="corrija el diseño propio de la plantilla") from None
+                                hint=_("fix the template's own layout")) from None
 
     def document(self, letter: Letter, **options):
         """The laid-out WeasyPrint document of one letter (pages, bookmarks, metadata)."""
@@ -122,7 +123,7 @@ class PdfRenderer:
             return html.render(stylesheets=self.css, font_config=self.font_config, **options)
         except FatalURLFetchingError as exc:
             raise TemplateError(f"{exc.__cause__ or exc}", file=self.template_folder,
-                                hint="reference only files inside the template folder") from None
+                                hint=_("reference only files inside the template folder")) from None
 
     def render(self, letter: Letter) -> bytes:
         """The PDF file of one letter."""
@@ -171,7 +172,7 @@ class PdfRenderer:
                                    font_config=self.font_config)
         except FatalURLFetchingError as exc:
             raise TemplateError(f"{exc.__cause__ or exc}", file=self.template_folder,
-                                hint="reference only files inside the template folder") from None
+                                hint=_("reference only files inside the template folder")) from None
 
 
 class LayoutError(Exception):

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oficios.i18n import N_, gettext as _
 from oficios.errors import RosterError
 from oficios.roster_checks import (
     FORMULA_ERROR,
@@ -40,7 +41,7 @@ HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is r
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv",
            ".xlsx": "excel", ".xlsm": "excel", ".ods": "excel"}
 DELIMITERS = ",;\t"
-FORMATS_HINT = "save the roster as .csv (UTF-8), .xlsx or .ods"
+FORMATS_HINT = N_("save the roster as .csv (UTF-8), .xlsx or .ods")
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,11 @@ class Roster:
         missing = [k for k in wanted if k not in present]
         if missing:
             raise RosterError(
-                f"no recipient with {key_column} {', '.join(missing)}",
+                _("no recipient with {key_column} {codes}").format(key_column=key_column,
+                                                                   codes=", ".join(missing)),
                 file=self.path, column=self.headers.get(key_column, key_column),
-                hint=f"use codes that appear in the roster's '{key_column}' column",
+                hint=_("use codes that appear in the roster's '{key_column}' column").format(
+                    key_column=key_column),
             )
         keep = set(wanted)
         chosen = tuple(r for r in self.recipients if r[key_column] in keep)
@@ -110,7 +113,8 @@ def load_roster(path: str | Path, *, key_column: str, required: Iterable[str] = 
     used = required | optional | {key_column}
     table = _read_table(path, sheet)
     # Messages about a workbook name the sheet read, e.g. "nomina.xlsx, hoja 'Datos'".
-    where = Path(f"{path}, hoja '{table.sheet}'") if table.sheet is not None else path
+    where = Path(_("{path}, sheet '{sheet}'").format(path=path, sheet=table.sheet)) \
+        if table.sheet is not None else path
     try:
         if key_column not in (column_map or {}):
             _check_header_row(where, table, key_column)
@@ -120,7 +124,8 @@ def load_roster(path: str | Path, *, key_column: str, required: Iterable[str] = 
         others = [name for name in table.sheets if name != table.sheet]
         if others:
             exc.hint = (exc.hint + "; " if exc.hint else "") + \
-                f"el libro tiene también las hojas {', '.join(others)}: elija una con --sheet"
+                _("the workbook also has the sheets {sheets}: choose one with --sheet").format(
+                    sheets=", ".join(others))
         raise
     headers = {c.name: c.header for c in columns}
     rows, errors = _rows(where, table, columns, key_column, key_digits)
@@ -138,9 +143,12 @@ def _check_header_row(path: Path, table: _Table, key_column: str) -> None:
     for row, cells in table.rows[:10]:
         if any(fold(c) == fold(key_column) for c in cells):
             raise RosterError(
-                f"row {table.header_row} is not the header: row {row} names the column "
-                f"'{key_column}'", file=path, row=table.header_row,
-                hint=f"delete the rows above row {row}, so the header is the first row")
+                _("row {header_row} is not the header: row {row} names the column "
+                  "'{key_column}'").format(header_row=table.header_row, row=row,
+                                           key_column=key_column), file=path,
+                row=table.header_row,
+                hint=_("delete the rows above row {row}, so the header is the first row").format(
+                    row=row))
 
 
 def _rows(path: Path, table: _Table, columns: list[Column],
@@ -160,9 +168,11 @@ def _rows(path: Path, table: _Table, columns: list[Column],
             if cell and index not in named and index not in unnamed:
                 unnamed.add(index)  # once per column: the first row shows where it starts
                 errors.append(RosterError(
-                    f"'{cell}' is in column {column_letters(index)}, which has no header",
-                    file=path, row=row, hint=f"name the column in row {table.header_row}, "
-                    "delete it, or quote values that contain the delimiter"))
+                    _("'{cell}' is in column {letters}, which has no header").format(
+                        cell=cell, letters=column_letters(index)),
+                    file=path, row=row,
+                    hint=_("name the column in row {row}, delete it, or quote values that "
+                           "contain the delimiter").format(row=table.header_row)))
     return rows, errors
 
 
@@ -180,23 +190,24 @@ class _Table:
 def _read_table(path: Path, sheet: str | None = None) -> _Table:
     """The file's header and rows as text; RosterError if it cannot be read as a table."""
     if not path.is_file():
-        raise RosterError("file not found", file=path, hint="check the path given with --roster")
+        raise RosterError(_("file not found"), file=path,
+                          hint=_("check the path given with --roster"))
     kind = READERS.get(path.suffix.lower())
     if kind is None:
-        raise RosterError(f"unsupported roster format '{path.suffix}'", file=path,
-                          hint=FORMATS_HINT)
+        raise RosterError(_("unsupported roster format '{suffix}'").format(suffix=path.suffix),
+                          file=path, hint=_(FORMATS_HINT))
     if kind == "csv":
         if sheet is not None:
-            raise RosterError("--sheet vale solo para libros .xlsx y .ods", file=path,
-                              hint="quite --sheet, o use el libro en vez del CSV")
+            raise RosterError(_("--sheet is only for .xlsx and .ods workbooks"), file=path,
+                              hint=_("leave out --sheet, or use the workbook instead of the CSV"))
         grid, first, sheets = *_read_csv(path), ()
     else:
         (sheet, sheets, grid), first = _read_spreadsheet(path, sheet), HEADER_ROW
     # Blank rows above the header are nothing; the header is the first row with a name in it.
     skip = next((i for i, cells in enumerate(grid) if any(clean_value(c) for c in cells)), None)
     if skip is None:
-        raise RosterError("is empty", file=path,
-                          hint="the first row names the columns; then one row per recipient")
+        raise RosterError(_("is empty"), file=path,
+                          hint=_("the first row names the columns; then one row per recipient"))
     header = [clean_value(h) for h in grid[skip]]
     width = max(len(cells) for cells in grid)
     header += [""] * (width - len(header))  # cells past the header are reported as unnamed
@@ -212,7 +223,8 @@ def _read_csv(path: Path) -> tuple[list[list[str]], int]:
     try:
         text = _decode(path, path.read_bytes())
     except OSError as exc:
-        raise RosterError(f"cannot be read: {exc.strerror}", file=path) from None
+        raise RosterError(_("cannot be read: {reason}").format(reason=exc.strerror),
+                          file=path) from None
     first = HEADER_ROW
     # Excel reads and writes a first line "sep=;" naming the delimiter.
     if sep := re.match(r"sep=(.)\r?\n", text):
@@ -222,8 +234,8 @@ def _read_csv(path: Path) -> tuple[list[list[str]], int]:
     try:
         return list(reader), first
     except csv.Error as exc:
-        raise RosterError(f"cannot be read as CSV: {exc}", file=path,
-                          row=first + reader.line_num - 1, hint=FORMATS_HINT) from None
+        raise RosterError(_("cannot be read as CSV: {reason}").format(reason=exc), file=path,
+                          row=first + reader.line_num - 1, hint=_(FORMATS_HINT)) from None
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -236,11 +248,11 @@ def _decode(path: Path, data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(path, data, "utf-16")  # Excel's "Unicode text"
     if data.startswith(b"PK\x03\x04"):
-        raise RosterError("is a spreadsheet workbook, not CSV text", file=path,
-                          hint="rename it to .xlsx or .ods, or save it as CSV")
+        raise RosterError(_("is a spreadsheet workbook, not CSV text"), file=path,
+                          hint=_("rename it to .xlsx or .ods, or save it as CSV"))
     if b"\x00" in data.split(b"\n", 1)[0]:
-        raise RosterError("looks like UTF-16 text without a byte-order mark", file=path,
-                          hint="save it as 'CSV UTF-8'")
+        raise RosterError(_("looks like UTF-16 text without a byte-order mark"), file=path,
+                          hint=_("save it as 'CSV UTF-8'"))
     if data.startswith(codecs.BOM_UTF8):
         return _decode_as(path, data[len(codecs.BOM_UTF8):], "utf-8")
     try:
@@ -254,12 +266,13 @@ def _decode_as(path: Path, data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        expected = {"utf-8": "UTF-8, as the file's byte-order mark says", "utf-16": "UTF-16",
-                    "cp1252": "UTF-8 or Windows-1252"}[encoding]
+        expected = {"utf-8": _("UTF-8, as the file's byte-order mark says"), "utf-16": "UTF-16",
+                    "cp1252": _("UTF-8 or Windows-1252")}[encoding]
         raise RosterError(
-            f"byte 0x{data[exc.start]:02X} on line {line} is not {expected} text", file=path,
-            hint="the file mixes encodings or is not text: open it in a spreadsheet and save "
-                 "it as 'CSV UTF-8' or .xlsx") from None
+            _("byte 0x{byte} on line {line} is not {expected} text").format(
+                byte=f"{data[exc.start]:02X}", line=line, expected=expected), file=path,
+            hint=_("the file mixes encodings or is not text: open it in a spreadsheet and save "
+                   "it as 'CSV UTF-8' or .xlsx")) from None
 
 
 def _delimiter(text: str) -> str:
@@ -296,21 +309,24 @@ def _read_spreadsheet(path: Path, sheet: str | None) -> tuple[str, tuple[str, ..
             with pd.ExcelFile(path) as book:
                 sheets = tuple(str(name) for name in book.sheet_names)
                 if sheet is not None and sheet not in sheets:
-                    raise RosterError(f"el libro no tiene una hoja '{sheet}'; hojas: "
-                                      f"{', '.join(sheets)}", file=path,
-                                      hint="escriba en --sheet el nombre de una de ellas")
+                    raise RosterError(_("the workbook has no sheet '{sheet}'; sheets: "
+                                        "{sheets}").format(sheet=sheet, sheets=", ".join(sheets)),
+                                      file=path,
+                                      hint=_("write in --sheet the name of one of them"))
                 sheet = sheets[0] if sheet is None else sheet
                 frame = book.parse(sheet, header=None, dtype=object, keep_default_na=False)
     except RosterError:
         raise
     except ImportError as exc:
-        raise RosterError(f"cannot be read: {exc.name} is not installed", file=path,
-                          hint="reinstall oficios with its dependencies, or save as .csv") from None
+        raise RosterError(_("cannot be read: {module} is not installed").format(module=exc.name),
+                          file=path,
+                          hint=_("reinstall oficios with its dependencies, or save as .csv")) from None
     # A damaged file makes the readers raise many types (zip, XML, key errors): all mean this.
     except Exception as exc:  # noqa: BLE001
-        raise RosterError(f"cannot be read as a spreadsheet ({type(exc).__name__}: {exc})",
-                          file=path, hint="open it in Excel or LibreOffice and save it again "
-                                          "as .xlsx, .ods or CSV UTF-8") from None
+        raise RosterError(_("cannot be read as a spreadsheet ({kind}: {reason})").format(
+                              kind=type(exc).__name__, reason=exc),
+                          file=path, hint=_("open it in Excel or LibreOffice and save it again "
+                                            "as .xlsx, .ods or CSV UTF-8")) from None
     return sheet, sheets, [[_cell_text(v) for v in row]
                            for row in frame.itertuples(index=False, name=None)]
 

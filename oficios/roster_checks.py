@@ -15,6 +15,7 @@ from pathlib import Path
 
 from oficios.errors import OficiosError, RosterError
 from oficios.errors import raise_all as errors_raise_all
+from oficios.i18n import gettext as _
 from oficios.slugs import key_slug
 
 # Default limits (a template sets its own under [destinatario], measured for its layout).
@@ -92,7 +93,7 @@ def match_columns(header: list[str], *, path: Path, header_row: int, key_column:
     headers go by their folded form. `column_map` maps a template name to a header explicitly
     and wins over folding: another column folding to the same name is then left out.
     """
-    found = ", ".join(h for h in header if h) or "none"
+    found = ", ".join(h for h in header if h) or _("none")
     errors: list[OficiosError] = []
     columns: dict[str, Column] = {}
     taken: set[int] = set()
@@ -102,11 +103,15 @@ def match_columns(header: list[str], *, path: Path, header_row: int, key_column:
             columns[name] = Column(matches[0], name, header[matches[0]])
             taken.add(matches[0])
         else:
-            problem = "no column" if not matches else f"{len(matches)} columns are named"
+            problem = (_("--map {name}={wanted}: no column '{wanted}'; columns found: {found}")
+                       if not matches else
+                       _("--map {name}={wanted}: {count} columns are named '{wanted}'; columns "
+                         "found: {found}"))
             errors.append(RosterError(
-                f"--map {name}={wanted}: {problem} '{wanted}'; columns found: {found}",
+                problem.format(name=name, wanted=wanted, count=len(matches), found=found),
                 file=path, row=header_row,
-                hint=f"give a header as row {header_row} writes it, or rename the column"))
+                hint=_("give a header as row {row} writes it, or rename the column").format(
+                    row=header_row)))
     by_fold = {fold(n): n for n in expected}
     claimed: dict[str, int] = {}
     for index, text in enumerate(header):
@@ -117,21 +122,25 @@ def match_columns(header: list[str], *, path: Path, header_row: int, key_column:
             continue  # the user chose another column for this name with --map
         if name in claimed:
             first = header[claimed[name]]
-            hint = "rename or delete one" + (
-                "" if first == text else f", or choose one with --map {name}={text}")
+            hint = _("rename or delete one") if first == text else \
+                _("rename or delete one, or choose one with --map {name}={text}").format(
+                    name=name, text=text)
             errors.append(RosterError(
-                f"columns '{first}' ({column_letters(claimed[name])}) and '{text}' "
-                f"({column_letters(index)}) both read as '{name}'", file=path, row=header_row,
-                hint=hint))
+                _("columns '{first}' ({first_letters}) and '{text}' ({letters}) both read as "
+                  "'{name}'").format(first=first, first_letters=column_letters(claimed[name]),
+                                     text=text, letters=column_letters(index), name=name),
+                file=path, row=header_row, hint=hint))
             continue
         claimed[name] = index
         columns[name] = Column(index, name, text)
     if key_column not in columns and not errors:
         errors.append(RosterError(
-            f"column '{key_column}' is missing; columns found: {found}", file=path,
-            row=header_row, hint=f"add a '{key_column}' column with one code per recipient, "
-                                 f"or name yours with --map {key_column}=COLUMN"))
-    raise_all(errors, path, "in the roster's header row")
+            _("column '{key_column}' is missing; columns found: {found}").format(
+                key_column=key_column, found=found), file=path,
+            row=header_row, hint=_("add a '{key_column}' column with one code per recipient, "
+                                   "or name yours with --map {key_column}=COLUMN").format(
+                key_column=key_column)))
+    raise_all(errors, path, header=True)
     return sorted(columns.values(), key=lambda c: c.index)
 
 
@@ -171,7 +180,8 @@ def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapp
     """Every problem in the rows (row number, values by name); [] if none."""
     errors: list[OficiosError] = []
     if not rows:
-        errors.append(RosterError("has no recipients", file=path, hint="add one row per recipient"))
+        errors.append(RosterError(_("has no recipients"), file=path,
+                                  hint=_("add one row per recipient")))
     key_header = headers.get(rules.key_column, rules.key_column)
     errors += _check_keys(path, rows, rules.key_column, key_header, rules.key_digits)
     for row, values in rows:
@@ -179,10 +189,11 @@ def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapp
             column = headers.get(name, name)
             if name in rules.required and name != rules.key_column and not value:
                 errors.append(RosterError(
-                    "is empty" + (f" (the template's '{name}')" if column != name else ""),
+                    _("is empty (the template's '{name}')").format(name=name)
+                    if column != name else _("is empty"),
                     file=path, row=row, column=column,
-                    hint="every letter uses it: fill it in, or list the column under "
-                         "[destinatario] opcionales if a letter can go without it"))
+                    hint=_("every letter uses it: fill it in, or list the column under "
+                           "[destinatario] opcionales if a letter can go without it")))
             if rules.checked is None or name in rules.checked:
                 errors += _check_text(path, row, column, value, rules)
     return errors
@@ -197,23 +208,26 @@ def _check_keys(path: Path, rows: list[tuple[int, dict[str, str]]], key_column: 
     for row, values in rows:
         key = values[key_column]
         if not key:
-            errors.append(RosterError("is empty", file=path, row=row, column=column,
-                                      hint="every recipient needs a code"))
+            errors.append(RosterError(_("is empty"), file=path, row=row, column=column,
+                                      hint=_("every recipient needs a code")))
         elif digits and not (key.isascii() and key.isdigit() and len(key) == digits):
             errors.append(RosterError(
-                f"'{key}' no es un código de {digits} dígitos", file=path, row=row,
-                column=column, hint=f"escriba el código como texto, p. ej. {'1'.zfill(digits)}"))
+                _("'{key}' is not a code of {digits} digits").format(key=key, digits=digits),
+                file=path, row=row, column=column,
+                hint=_("write the code as text, e.g. {example}").format(
+                    example="1".zfill(digits))))
         elif key in seen:
             errors.append(RosterError(
-                f"'{key}' already appears in row {seen[key]}", file=path, row=row,
-                column=column, hint="keep one row per recipient"))
+                _("'{key}' already appears in row {row}").format(key=key, row=seen[key]),
+                file=path, row=row, column=column, hint=_("keep one row per recipient")))
         elif (slug := key_slug(key)) in slugs:
             other, other_row = slugs[slug]
             errors.append(RosterError(
-                f"'{key}' and '{other}' (row {other_row}) would both name files '{slug}-…'",
+                _("'{key}' and '{other}' (row {row}) would both name files '{slug}-…'").format(
+                    key=key, other=other, row=other_row, slug=slug),
                 file=path, row=row, column=column,
-                hint="make the codes differ in their letters or digits, not only in "
-                     "punctuation, case or accents"))
+                hint=_("make the codes differ in their letters or digits, not only in "
+                       "punctuation, case or accents")))
         else:
             seen[key] = row
             slugs[slug] = (key, row)
@@ -224,29 +238,35 @@ def _check_text(path: Path, row: int, column: str, value: str,
                 rules: Rules) -> list[OficiosError]:
     errors: list[OficiosError] = []
     if value.upper() in SPREADSHEET_ERRORS:
-        which = "" if value == FORMULA_ERROR else f" ({value})"
         errors.append(RosterError(
-            f"holds a formula's error{which}, not a value", file=path, row=row, column=column,
-            hint="fix the formula that gives it, or type the value in the cell"))
+            _("holds a formula's error, not a value") if value == FORMULA_ERROR else
+            _("holds a formula's error ({value}), not a value").format(value=value),
+            file=path, row=row, column=column,
+            hint=_("fix the formula that gives it, or type the value in the cell")))
     if len(value) > rules.max_value:
-        hint = f"shorten it to at most {rules.max_value} characters"
+        hint = _("shorten it to at most {count} characters").format(count=rules.max_value)
         if path.suffix.lower() in (".csv", ".txt", ".tsv"):
-            hint += '; in a CSV, a quote (") left open makes one cell swallow the rows after it'
-        errors.append(RosterError(f"is {len(value)} characters long: '{_short(value)}'",
+            hint += _('; in a CSV, a quote (") left open makes one cell swallow the rows after it')
+        errors.append(RosterError(_("is {count} characters long: '{text}'").format(
+                                      count=len(value), text=_short(value)),
                                   file=path, row=row, column=column, hint=hint))
     elif (word := max(value.split(), key=len, default="")) and len(word) > rules.max_word:
         errors.append(RosterError(
-            f"the word '{_short(word)}' is {len(word)} characters long", file=path, row=row,
-            column=column, hint=f"a word of more than {rules.max_word} characters cannot wrap and "
-                                "would run past the margin: add spaces or shorten it"))
+            _("the word '{word}' is {count} characters long").format(word=_short(word),
+                                                                     count=len(word)),
+            file=path, row=row, column=column,
+            hint=_("a word of more than {count} characters cannot wrap and would run past the "
+                   "margin: add spaces or shorten it").format(count=rules.max_word)))
     if garbled := _MOJIBAKE.search(value):
         repaired = _repair(value)
         errors.append(RosterError(
-            f"'{value}' looks garbled ('{garbled[0]}' is how UTF-8 text shows when read as "
-            "Windows-1252)" + (f": should it read '{repaired}'?" if repaired else ""),
+            (_("'{value}' looks garbled ('{garbled}' is how UTF-8 text shows when read as "
+               "Windows-1252): should it read '{repaired}'?") if repaired else
+             _("'{value}' looks garbled ('{garbled}' is how UTF-8 text shows when read as "
+               "Windows-1252)")).format(value=value, garbled=garbled[0], repaired=repaired),
             file=path, row=row, column=column,
-            hint="the text was converted twice or the file mixes encodings: export the roster "
-                 "again from the original as 'CSV UTF-8', or correct the cell"))
+            hint=_("the text was converted twice or the file mixes encodings: export the roster "
+                   "again from the original as 'CSV UTF-8', or correct the cell")))
     return errors
 
 
@@ -256,7 +276,7 @@ def _short(text: str, length: int = 40) -> str:
 
 def _repair(value: str) -> str | None:
     """The text before it was garbled, if undoing one UTF-8-as-Windows-1252 step gives it."""
-    for _ in range(3):  # text may have been garbled more than once
+    for _attempt in range(3):  # text may have been garbled more than once
         try:
             value = value.encode("cp1252").decode("utf-8")
         except UnicodeError:
@@ -266,6 +286,9 @@ def _repair(value: str) -> str | None:
     return None
 
 
-def raise_all(errors: list[OficiosError], path: Path, where: str = "in the roster") -> None:
-    """Raises the roster's problems, all at once (see errors.raise_all)."""
-    errors_raise_all(errors, f"{path}: {{count}} problems {where}; nothing was written")
+def raise_all(errors: list[OficiosError], path: Path, header: bool = False) -> None:
+    """Raises the roster's problems, all at once (see errors.raise_all); `header`: they are
+    all in its header row."""
+    summary = (_("{path}: {{count}} problems in the roster's header row; nothing was written")
+               if header else _("{path}: {{count}} problems in the roster; nothing was written"))
+    errors_raise_all(errors, summary.format(path=path))

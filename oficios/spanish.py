@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from oficios.errors import RosterError
+from oficios.i18n import gettext as _
 from oficios.roster_checks import fold
 
 LOCALE = "es_CL"
@@ -44,9 +45,11 @@ def normalize_gender(value: str, *, file: object = None, row: int | None = None,
         return _GENDER_WORDS[fold(value)]
     except KeyError:
         raise RosterError(
-            f"'{value}' no es un género conocido", file=file, row=row, column=column,
-            hint="escriba M o F, o deje la celda vacía para las formas neutras" +
-                 (f" ({neutral})" if neutral else ""),
+            _("'{value}' is not a known gender").format(value=value), file=file, row=row,
+            column=column,
+            hint=_("write M or F, or leave the cell empty for the neutral forms ({forms})").format(
+                forms=neutral) if neutral else
+            _("write M or F, or leave the cell empty for the neutral forms"),
         ) from None
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from oficios import markdown, spanish, template_schema
 from oficios.errors import TemplateError, raise_all
+from oficios.i18n import N_, gettext as _
 
 METADATA_FILE = "oficio.toml"
 BODY_FILE = "cuerpo.md"
@@ -59,7 +60,8 @@ class OficioTemplate:
         try:
             spanish.check_date_pattern(self.formato_fecha)
         except Exception as exc:  # Babel raises several types for a bad pattern
-            raise self._error(f"formato_fecha is not a valid date pattern: {exc}") from None
+            raise self._error(_("formato_fecha is not a valid date pattern: {reason}").format(
+                reason=exc)) from None
         d = self._table("destinatario")
         self.key_column: str = d["clave"]
         self.name_column: str = d.get("nombre", self.key_column)
@@ -106,22 +108,25 @@ class OficioTemplate:
     def _table(self, name: str) -> dict[str, Any]:
         value = self.meta.get(name, {})
         if not isinstance(value, dict):
-            raise self._error(f"[{name}] must be a table")
+            raise self._error(_("[{table}] must be a table").format(table=name))
         return value
 
     def text(self, table: str, key: str, default: str | None = None) -> str:
         """A metadata text as written in the template (not rendered)."""
         value = self._table(table).get(key, default)
         if not isinstance(value, str):
-            raise self._error(f"[{table}] {key} is missing or is not text",
-                              hint=f"write {key} = \"...\" under [{table}]")
+            raise self._error(_("[{table}] {key} is missing or is not text").format(
+                                  table=table, key=key),
+                              hint=_('write {key} = "..." under [{table}]').format(
+                                  key=key, table=table))
         return value
 
     def lines(self, table: str, key: str = "lineas") -> list[str]:
         """A metadata list of texts as written in the template (not rendered)."""
         value = self._table(table).get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self._error(f"[{table}] {key} must be a list of texts")
+            raise self._error(_("[{table}] {key} must be a list of texts").format(
+                table=table, key=key))
         return value
 
     def _date(self, table: dict[str, Any]) -> dt.date:
@@ -130,13 +135,14 @@ class OficioTemplate:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        raise self._error("[oficio] fecha is missing or is not a date",
-                          hint="write it as fecha = 2009-02-05")
+        raise self._error(_("[oficio] fecha is missing or is not a date"),
+                          hint=_("write it as fecha = 2009-02-05"))
 
     def _inside(self, relative: str) -> Path:
         path = (self.folder / relative).resolve()
         if not path.is_relative_to(self.folder) or not path.is_file():
-            raise self._error(f"'{relative}' is not a file inside the template folder")
+            raise self._error(_("'{path}' is not a file inside the template folder").format(
+                path=relative))
         return path
 
     def _error(self, message: str, hint: str | None = None) -> TemplateError:
@@ -147,19 +153,22 @@ class OficioTemplate:
         uses = self.uses("correlativo")
         if not table:
             if uses:
-                raise self._error("the template uses {{ correlativo }} but has no [numeracion]",
-                                  hint='add [numeracion] with serie = "ORD" and por = "carta" '
-                                       'or "lote"')
+                raise self._error(_("the template uses {{ correlativo }} but has no "
+                                    "[numeracion]"),
+                                  hint=_('add [numeracion] with serie = "ORD" and por = "carta" '
+                                         'or "lote"'))
             return None
         series, unit = table.get("serie"), table.get("por", "carta")
         if not isinstance(series, str) or not series.strip():
-            raise self._error("[numeracion] serie is missing or empty", hint='e.g. serie = "ORD"')
+            raise self._error(_("[numeracion] serie is missing or empty"),
+                              hint=_('e.g. serie = "ORD"'))
         if unit not in NUMBERING_UNITS:
-            raise self._error(f"[numeracion] por is {unit!r}",
-                              hint='write por = "carta" (a number per letter) or "lote" (one per batch)')
+            raise self._error(_("[numeracion] por is {unit}").format(unit=repr(unit)),
+                              hint=_('write por = "carta" (a number per letter) or "lote" (one '
+                                     'per batch)'))
         if not uses:
-            raise self._error("[numeracion] is set but no text uses {{ correlativo }}",
-                              hint='e.g. numero = "ORD. N° {{ correlativo }}/2026"')
+            raise self._error(_("[numeracion] is set but no text uses {{ correlativo }}"),
+                              hint=_('e.g. numero = "ORD. N° {{ correlativo }}/2026"'))
         return Numbering(series.strip().upper(), unit)
 
     def uses(self, name: str) -> bool:
@@ -193,10 +202,12 @@ class OficioTemplate:
             text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source.text)  # Jinja is not markup
             if mark := re.search(r"\*\*|!\[|\]\(|</?[A-Za-z][^>]*>|^#+ ", text):
                 errors.append(TemplateError(
-                    f"{source.where} es texto simple: '{mark[0]}' se imprimiría tal cual",
+                    _("{where} is plain text: '{mark}' would be printed as it is").format(
+                        where=source.where, mark=mark[0]),
                     file=self.folder / METADATA_FILE, line=self.line_of(source.where),
-                    hint="quite las marcas; negrita, enlaces y listas van en cuerpo.md"))
-        raise_all(errors, f"{self.folder / METADATA_FILE}: {{count}} problemas en la plantilla")
+                    hint=_("remove the marks; bold, links and lists go in cuerpo.md")))
+        raise_all(errors, _("{path}: {{count}} problems in the template").format(
+            path=self.folder / METADATA_FILE))
 
     def _env(self, where: str):
         # Markdown texts get values escaped for Markdown; the others hold plain text.
@@ -210,8 +221,9 @@ class OficioTemplate:
             return env.from_string(source.text)
         except TemplateSyntaxError as exc:
             file = self.folder / (BODY_FILE if source.where == BODY_FILE else METADATA_FILE)
-            where = "" if source.where == BODY_FILE else f" in {source.where}"
-            raise TemplateError(f"template syntax error{where}: {exc.message}", file=file,
+            message = (_("template syntax error: {reason}") if source.where == BODY_FILE else
+                       _("template syntax error in {where}: {reason}"))
+            raise TemplateError(message.format(where=source.where, reason=exc.message), file=file,
                                 line=exc.lineno if source.where == BODY_FILE else None) from None
 
     def file_of(self, where: str) -> Path:
@@ -247,12 +259,15 @@ class OficioTemplate:
         shown = [f"{n} = '{ctx[n]}'" for n in dict.fromkeys(re.findall(r"[A-Za-z_]\w*", code))
                  if n in ctx]
         values = f"; {', '.join(shown)}" if shown else ""
-        inside = "" if where == BODY_FILE else f" en {where}"
+        message = (_("the letter cannot be written: {kind}: {error} (row {row} of the "
+                     "roster{values})") if where == BODY_FILE else
+                   _("the letter cannot be written in {where}: {kind}: {error} (row {row} of "
+                     "the roster{values})"))
+        hint = _RUNTIME_HINTS.get(type(exc).__name__, N_("check the variables and filters that "
+                                                         "line of the template uses"))
         error = TemplateError(
-            f"no se puede escribir la carta{inside}: {type(exc).__name__}: {exc} "
-            f"(fila {row} de la nómina{values})", file=self.file_of(where), line=line,
-            hint=_RUNTIME_HINTS.get(type(exc).__name__, "revise las variables y filtros que "
-                                                        "usa esa línea de la plantilla"))
+            message.format(where=where, kind=type(exc).__name__, error=exc, row=row,
+                           values=values), file=self.file_of(where), line=line, hint=_(hint))
         error.same_as = f"{where}:{line}:{type(exc).__name__}"
         return error
 
@@ -283,27 +298,31 @@ class OficioTemplate:
             if name in available:
                 continue
             close = difflib.get_close_matches(name, sorted(available | PROVIDED), n=1)
-            hint = (f"did you mean '{close[0]}'? " if close else "") + \
-                f"fix the placeholder or add a '{name}' column to the roster"
+            hint = (_("did you mean '{name}'? ").format(name=close[0]) if close else "") + \
+                _("fix the placeholder or add a '{name}' column to the roster").format(name=name)
             errors.append(TemplateError(
-                f"the template uses '{{{{ {name} }}}}' (in {', '.join(places)}) but the roster "
-                f"{roster_file} has no column '{name}'",
+                _("the template uses '{placeholder}' (in {places}) but the roster {roster} has no "
+                  "column '{name}'").format(placeholder="{{ " + name + " }}",
+                                            places=", ".join(places), roster=roster_file,
+                                            name=name),
                 file=self.folder / (BODY_FILE if places == [BODY_FILE] else METADATA_FILE),
                 hint=hint,
             ))
         for column in (self.key_column, self.name_column):
             if column not in columns:
                 errors.append(TemplateError(
-                    f"the roster {roster_file} has no column '{column}', which [destinatario] "
-                    f"names as the recipient's {'key' if column == self.key_column else 'name'}",
-                    file=self.folder / METADATA_FILE, hint="fix [destinatario] or the roster"))
-        raise_all(errors, "{count} placeholders have no column in the roster")
+                    (_("the roster {roster} has no column '{column}', which [destinatario] names "
+                       "as the recipient's key") if column == self.key_column else
+                     _("the roster {roster} has no column '{column}', which [destinatario] names "
+                       "as the recipient's name")).format(roster=roster_file, column=column),
+                    file=self.folder / METADATA_FILE, hint=_("fix [destinatario] or the roster")))
+        raise_all(errors, _("{count} placeholders have no column in the roster"))
 
 
 _RUNTIME_HINTS = {
-    "TypeError": "los valores de la nómina son textos: para hacer cuentas conviértalos, "
-                 "p. ej. {{ valor | int + 1 }}",
-    "SecurityError": "una plantilla no puede usar atributos internos de Python",
+    "TypeError": N_("the roster's values are texts: to calculate, convert them, e.g. "
+                    "{{ valor | int + 1 }}"),
+    "SecurityError": N_("a template cannot use Python's internal attributes"),
 }
 
 
@@ -336,19 +355,20 @@ def _line_of(lines: list[str], table: str | None, name: str | None) -> int | Non
 
 def _read_text(path: Path) -> str:
     if not path.is_file():
-        raise TemplateError("file not found", file=path,
-                            hint="a template folder holds oficio.toml and cuerpo.md")
+        raise TemplateError(_("file not found"), file=path,
+                            hint=_("a template folder holds oficio.toml and cuerpo.md"))
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise TemplateError("not valid UTF-8 text", file=path, hint="save it as UTF-8") from None
+        raise TemplateError(_("not valid UTF-8 text"), file=path,
+                            hint=_("save it as UTF-8")) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(f"not valid TOML: {exc}", file=path) from None
+        raise TemplateError(_("not valid TOML: {reason}").format(reason=exc), file=path) from None
 
 
 STARTER_ROSTER = "nomina-ejemplo.csv"
@@ -424,8 +444,8 @@ def write_starter(folder: str | Path) -> Path:
     """Writes a commented starting template (and a sample roster) in a new or empty folder."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise TemplateError("ya existe y no está vacía", file=folder,
-                            hint="elija el nombre de una carpeta nueva")
+        raise TemplateError(_("already exists and is not empty"), file=folder,
+                            hint=_("choose the name of a new folder"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / METADATA_FILE).write_text(
@@ -435,6 +455,7 @@ def write_starter(folder: str | Path) -> Path:
     except OSError as exc:
         from oficios.errors import OutputError
 
-        raise OutputError(f"no se puede escribir: {exc.strerror}", file=exc.filename or folder,
-                          hint="revise los permisos y el espacio en disco") from None
+        raise OutputError(_("cannot write: {reason}").format(reason=exc.strerror),
+                          file=exc.filename or folder,
+                          hint=_("check the permissions and the disk space")) from None
     return folder

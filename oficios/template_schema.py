@@ -14,6 +14,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from oficios.i18n import gettext as _
+
 REQUIRED = object()  # the default of a key every template must write
 
 
@@ -169,24 +171,26 @@ def problems(meta: dict[str, Any]) -> list[Problem]:
     found: list[Problem] = []
     for table, value in meta.items():
         if table not in TABLES:
-            found.append(Problem(f"la tabla [{table}] no existe en oficio.toml",
-                                 _suggest(table, TABLES, "[{}]"), table))
+            found.append(Problem(_("the table [{table}] does not exist in oficio.toml").format(
+                table=table), _suggest(table, TABLES, "[{}]"), table))
             continue
         if not isinstance(value, dict):
-            found.append(Problem(f"[{table}] debe ser una tabla", f"escriba [{table}] en su línea",
-                                 table))
+            found.append(Problem(_("[{table}] must be a table").format(table=table),
+                                 _("write [{table}] on its own line").format(table=table), table))
             continue
         for name, item in value.items():
             known = TABLES[table]
             if name not in known:
-                found.append(Problem(f"la clave '{name}' no existe en [{table}]",
-                                     _suggest(name, known, "'{}'", table), table, name))
+                found.append(Problem(_("the key '{name}' does not exist in [{table}]").format(
+                    name=name, table=table), _suggest(name, known, "'{}'", table), table, name))
             elif (wrong := _type_problem(known[name], item)) is not None:
                 found.append(Problem(wrong.message, wrong.hint, table, name))
     for k in KEYS:
         present = meta.get(k.table, {})
         if k.required and isinstance(present, dict) and k.name not in present:
-            found.append(Problem(f"falta {k.where}", f"escriba, bajo [{k.table}]: {k.example}",
+            found.append(Problem(_("{key} is missing").format(key=k.where),
+                                 _("write, under [{table}]: {example}").format(table=k.table,
+                                                                              example=k.example),
                                  k.table if k.table in meta else None))
     return found
 
@@ -194,28 +198,30 @@ def problems(meta: dict[str, Any]) -> list[Problem]:
 def _suggest(name: str, known, form: str, table: str | None = None) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     names = ", ".join(known)
-    where = f"[{table}] admite: {names}" if table else f"las tablas son: {names}"
-    return (f"¿quiso decir {form.format(close[0])}? " if close else "") + where
+    where = (_("[{table}] takes: {names}").format(table=table, names=names) if table else
+             _("the tables are: {names}").format(names=names))
+    return (_("did you mean {name}? ").format(name=form.format(close[0])) if close else "") + where
 
 
 _TYPES = {"text": (str,), "bool": (bool,), "date": (dt.date,)}
 
 
 def _type_problem(k: Key, value: Any) -> Problem | None:
-    hint = f"por ejemplo: {k.example}"
+    hint = _("for example: {example}").format(example=k.example)
     if k.kind == "texts":
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return None
-        return Problem(f"{k.where} debe ser una lista de textos", hint)
+        return Problem(_("{key} must be a list of texts").format(key=k.where), hint)
     if k.kind == "int":
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return None
-        return Problem(f"{k.where} debe ser un número entero", hint)
+        return Problem(_("{key} must be a whole number").format(key=k.where), hint)
     if k.kind == "choice":
         if value in k.choices:
             return None
-        return Problem(f"{k.where} debe ser {' o '.join(repr(c) for c in k.choices)}", hint)
+        return Problem(_("{key} must be {choices}").format(
+            key=k.where, choices=_(" or ").join(repr(c) for c in k.choices)), hint)
     if isinstance(value, _TYPES[k.kind]):
         return None
-    kind = {"text": "un texto", "bool": "true o false", "date": "una fecha"}[k.kind]
-    return Problem(f"{k.where} debe ser {kind}", hint)
+    kind = {"text": _("a text"), "bool": _("true or false"), "date": _("a date")}[k.kind]
+    return Problem(_("{key} must be {kind}").format(key=k.where, kind=kind), hint)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import OficiosError
+from oficios.i18n import gettext as _
 from oficios.output import sha256_file
 from oficios.register import Batch, Copy, Found, Register, normalize_code
 
@@ -53,9 +54,9 @@ class Verdict:
 def verify(path: Path, register_path: Path, how: str = "") -> Verdict:
     """Hashes the file and asks the register; raises OficiosError if either cannot be read."""
     if not path.is_file():
-        raise OficiosError("no existe el archivo", file=path,
-                           hint="indique la ruta de un PDF o DOCX, o escriba el código de "
-                                "verificación impreso al pie de la carta")
+        raise OficiosError(_("the file does not exist"), file=path,
+                           hint=_("give the path of a PDF or DOCX, or type the verification "
+                                  "code printed at the foot of the letter"))
     with Register(register_path, readonly=True, how=how) as register:
         digest = sha256_file(path)
         where = dict(register=register_path, register_how=how)
@@ -76,8 +77,9 @@ def verify_code(code: str, register_path: Path, how: str = "") -> Verdict:
     """Looks up a verification code typed from paper (any case, spaces or dashes)."""
     printed = normalize_code(code)
     if printed is None:
-        raise OficiosError(f"'{code}' no es un código de verificación ni un archivo que exista",
-                           hint="un código tiene 10 letras y cifras, como EZYE-M5S5-4U")
+        raise OficiosError(_("'{code}' is neither a verification code nor a file that "
+                             "exists").format(code=code),
+                           hint=_("a code has 10 letters and digits, like EZYE-M5S5-4U"))
     with Register(register_path, readonly=True, how=how) as register:
         found = register.find_code(printed)
         later = register.superseded_by(found) if found else None
@@ -120,55 +122,69 @@ def _code_in(path: Path) -> str | None:
 
 
 def describe(verdict: Verdict) -> str:
-    """The answer in plain words (Spanish, for the clerk), ending with the register searched."""
-    return f"{_answer(verdict)}\nRegistro consultado: {verdict.register}" + (
-        f" ({verdict.register_how})." if verdict.register_how else ".")
+    """The answer in plain words (the clerk's language), ending with the register searched."""
+    searched = (_("Register searched: {path} ({how}).").format(path=verdict.register,
+                                                               how=verdict.register_how)
+                if verdict.register_how else
+                _("Register searched: {path}.").format(path=verdict.register))
+    return f"{_answer(verdict)}\n{searched}"
 
 
 def _letter(f: Found) -> str:
-    number = f", N° impreso {f.numero}" if f.numero and f.numero != f.batch.oficio else ""
-    return (f"{f.batch.oficio} (versión {f.batch.version}{number}) enviada a {f.destinatario} "
-            f"({f.clave}), fechada el {f.batch.fecha}, código de verificación {f.codigo}, "
-            f"generada el {f.batch.generado_en}")
+    number = (_(", printed N° {number}").format(number=f.numero)
+              if f.numero and f.numero != f.batch.oficio else "")
+    return _("{oficio} (version {version}{number}) sent to {name} ({key}), dated {date}, "
+             "verification code {code}, generated on {generated}").format(
+        oficio=f.batch.oficio, version=f.batch.version, number=number, name=f.destinatario,
+        key=f.clave, date=f.batch.fecha, code=f.codigo, generated=f.batch.generado_en)
 
 
 def _replaced(later: Batch) -> str:
-    return (f"fue reemplazada por la versión {later.version} el {later.generado_en}, con el "
-            f"motivo «{later.motivo_reemision}». No es la carta vigente: use la de la versión "
-            f"{later.version}.")
+    return _("it was replaced by version {version} on {when}, for the reason «{reason}». It is "
+             "not the current letter: use the one of version {version}.").format(
+        version=later.version, when=later.generado_en, reason=later.motivo_reemision)
 
 
 def _answer(verdict: Verdict) -> str:
     f, later = verdict.found, verdict.superseded_by
     if verdict.path is None:  # a typed code
         if f is None:
-            return (f"CÓDIGO DESCONOCIDO: ninguna carta registrada tiene el código {verdict.code}. "
-                    "Revise que lo haya escrito bien; si lo está, no confíe en ese documento.")
-        head = f"CÓDIGO REGISTRADO: {verdict.code} es el de la carta {_letter(f)}. "
-        tail = _replaced(later) if later else "Es la versión vigente."
-        return head + tail + f" Archivo emitido: {f.ruta} (SHA-256 {f.sha256})."
+            return _("UNKNOWN CODE: no registered letter has the code {code}. Check that you "
+                     "typed it right; if so, do not trust that document.").format(
+                code=verdict.code)
+        head = _("REGISTERED CODE: {code} is the one of the letter {letter}. ").format(
+            code=verdict.code, letter=_letter(f))
+        tail = _replaced(later) if later else _("It is the current version.")
+        return head + tail + _(" File issued: {path} (SHA-256 {sha256}).").format(
+            path=f.ruta, sha256=f.sha256)
     if verdict.status == VERIFIED:
         assert f is not None
-        return (f"VERIFICADO: {verdict.path} es el {f.formato.upper()} de la carta {_letter(f)}. "
-                "Es la versión vigente.")
+        return _("VERIFIED: {path} is the {format} of the letter {letter}. It is the current "
+                 "version.").format(path=verdict.path, format=f.formato.upper(),
+                                    letter=_letter(f))
     if verdict.status == SUPERSEDED:
         assert f is not None and later is not None
-        return (f"REEMPLAZADA: {verdict.path} es el {f.formato.upper()} de la carta {_letter(f)}; "
-                + _replaced(later))
+        return _("SUPERSEDED: {path} is the {format} of the letter {letter}; ").format(
+            path=verdict.path, format=f.formato.upper(), letter=_letter(f)) + _replaced(later)
     if verdict.status == ARCHIVE:
         c = verdict.copy
         assert c is not None
-        what = ("el suplemento de reemisión" if c.tipo == "suplemento" else "la copia de archivo")
-        return (f"COPIA DE ARCHIVO: {verdict.path} es {what} del lote {c.batch.id}: "
-                f"{c.batch.oficio}, versión {c.batch.version}, {c.cartas} cartas, fechado el "
-                f"{c.batch.fecha}, escrita el {c.escrita_en}.")
+        what = (_("ARCHIVE COPY: {path} is the re-issue supplement of batch {id}: ")
+                if c.tipo == "suplemento" else
+                _("ARCHIVE COPY: {path} is the archive copy of batch {id}: "))
+        return what.format(path=verdict.path, id=c.batch.id) + _(
+            "{oficio}, version {version}, {letters} letters, dated {date}, written on "
+            "{written}.").format(oficio=c.batch.oficio, version=c.batch.version,
+                                 letters=c.cartas, date=c.batch.fecha, written=c.escrita_en)
     if verdict.status == ALTERED:
         assert f is not None
-        return (f"ALTERADO: {verdict.path} lleva el código {verdict.code} de {f.batch.oficio} "
-                f"para {f.destinatario} ({f.clave}), pero no es el archivo que se emitió "
-                f"(SHA-256 {verdict.sha256[:16]}…). No confíe en él; la copia emitida es "
-                f"{f.ruta}.")
-    return (f"NO ESTÁ EN EL REGISTRO: ninguna carta emitida tiene el contenido de {verdict.path} "
-            f"(SHA-256 {verdict.sha256[:16]}…)"
-            + (f" ni su código {verdict.code}." if verdict.code else
-               ", y no lleva código de verificación."))
+        return _("ALTERED: {path} carries the code {code} of {oficio} for {name} ({key}), but "
+                 "it is not the file that was issued (SHA-256 {sha256}…). Do not trust it; the "
+                 "issued copy is {issued}.").format(
+            path=verdict.path, code=verdict.code, oficio=f.batch.oficio, name=f.destinatario,
+            key=f.clave, sha256=verdict.sha256[:16], issued=f.ruta)
+    return (_("NOT IN THE REGISTER: no issued letter has the content of {path} (SHA-256 "
+              "{sha256}…) nor its code {code}.") if verdict.code else
+            _("NOT IN THE REGISTER: no issued letter has the content of {path} (SHA-256 "
+              "{sha256}…), and it carries no verification code.")).format(
+        path=verdict.path, sha256=verdict.sha256[:16], code=verdict.code)

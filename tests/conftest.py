@@ -109,3 +109,12 @@ def _register_from_the_test_only(monkeypatch, tmp_path_factory):
     """No test finds a register through the machine's environment or settings file."""
     monkeypatch.delenv("OFICIOS_REGISTER", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-config"))
+
+
+@pytest.fixture(autouse=True)
+def _spanish_whatever_the_machine_speaks(monkeypatch):
+    """Tests read the default language, Spanish, even on a machine set to English; a test
+    that wants English asks for it (LANG=en_US.UTF-8 or OFICIOS_LANG=en)."""
+    for name in ("OFICIOS_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")

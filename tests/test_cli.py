@@ -32,7 +32,7 @@ def test_generate_only_writes_pdf_and_docx_named_by_cut_and_slug(run, tmp_path):
         "08301-los-angeles.pdf", "12201-cabo-de-hornos.pdf", "13120-nunoa.pdf"]
     assert sorted(p.name for p in (folder / "docx").iterdir()) == [
         "08301-los-angeles.docx", "12201-cabo-de-hornos.docx", "13120-nunoa.docx"]
-    assert "3 letters (3 PDF, 3 DOCX)" in result.output
+    assert "3 cartas (3 PDF, 3 DOCX)" in result.output
     assert not list(folder.rglob("*.part"))
 
 
@@ -48,7 +48,7 @@ def test_defaults_are_the_bundled_template_and_roster(run, tmp_path, monkeypatch
     monkeypatch.chdir(ROOT)
     result = run("check")
     assert result.exit_code == 0
-    assert "for all 345 recipients" in result.output
+    assert "para los 345 destinatarios" in result.output
 
 
 def test_preview_prints_where_the_letter_is(run, tmp_path):
@@ -63,24 +63,24 @@ def test_check_reports_every_misspelled_placeholder_and_exits_non_zero(run):
     result = run("check", "--template", str(DATA / "template-misspelled-placeholder"),
                  "--roster", str(ROSTER))
     assert result.exit_code == 3
-    assert "2 placeholders have no column in the roster" in result.output
-    assert "did you mean 'municipalidad'?" in result.output
-    assert "did you mean 'region'?" in result.output
+    assert "2 marcadores no tienen columna en la nómina" in result.output
+    assert "¿quiso decir 'municipalidad'?" in result.output
+    assert "¿quiso decir 'region'?" in result.output
     assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["--roster", "nope.csv"], 2, "nope.csv: file not found (check the path given with --roster)"),
+    (["--roster", "nope.csv"], 2, "nope.csv: no se encontró el archivo (revise la ruta dada con --roster)"),
     (["--roster", str(DATA / "roster-missing-cut-column.csv")], 2,
-     "roster-missing-cut-column.csv, row 1: column 'cut' is missing; "
-     "columns found: codigo, municipalidad, region"),
+     "roster-missing-cut-column.csv, fila 1: falta la columna 'cut'; "
+     "columnas encontradas: codigo, municipalidad, region"),
     (["--roster", str(DATA / "roster-duplicate-and-bad-codes.csv")], 2,
-     "row 3, column 'cut': '13120' already appears in row 2"),
+     "fila 3, columna 'cut': '13120' ya aparece en la fila 2"),
     (["--roster", str(DATA / "roster-unknown-gender.csv")], 2,
-     "row 2, column 'genero': 'X' no es un género conocido"),
-    (["--only", "99999"], 2, "no recipient with cut 99999"),
-    (["--template", "no-such-template"], 3, "oficio.toml: file not found"),
-    (["--format", "odt"], 2, "unknown format odt"),
+     "fila 2, columna 'genero': 'X' no es un género conocido"),
+    (["--only", "99999"], 2, "ningún destinatario tiene cut 99999"),
+    (["--template", "no-such-template"], 3, "oficio.toml: no se encontró el archivo"),
+    (["--format", "odt"], 2, "formato desconocido odt"),
 ])
 def test_user_mistakes_give_one_clear_message_an_exit_code_and_no_file(run, tmp_path, args, code, message):
     base = {"--template": str(TEMPLATE), "--roster": str(ROSTER), "--output": str(tmp_path / "out")}
@@ -97,7 +97,7 @@ def test_every_command_has_help():
     for name, command in cli.commands.items():
         assert command.help, name
         result = CliRunner().invoke(cli, [name, "--help"])
-        assert result.exit_code == 0 and "Usage:" in result.output
+        assert result.exit_code == 0 and "Uso:" in result.output
 
 
 def test_python_dash_m_runs_the_cli():
@@ -115,7 +115,7 @@ def test_a_template_mistake_is_one_message_blamed_on_the_template(run, tmp_path)
     result = run("check", "--template", str(folder), "--roster", str(ROSTER))
     assert result.exit_code == 3
     assert result.output.count("\n") == 1, result.output
-    assert "cuerpo.md, line 3: una imagen: un oficio no puede mostrarlo (afecta a todas las " \
+    assert "cuerpo.md, línea 3: una imagen: un oficio no puede mostrarlo (afecta a todas las " \
            "filas de la nómina)" in result.output
     assert "municipalidades.csv" not in result.output
 
@@ -127,7 +127,7 @@ def test_a_jinja_error_at_run_time_exits_3_naming_file_line_row_and_value(run, t
     result = run("generate", "--template", str(folder), "--roster",
                  str(DATA / "roster-four-municipalities.csv"), "--output", str(tmp_path / "out"))
     assert result.exit_code == 3, result.output
-    assert "cuerpo.md, line 1: no se puede escribir la carta: TypeError" in result.output
+    assert "cuerpo.md, línea 1: no se puede escribir la carta: TypeError" in result.output
     assert "(fila 2 de la nómina; cut = '" in result.output
     assert "Internal error" not in result.output
     assert not (tmp_path / "out").exists()

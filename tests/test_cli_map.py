@@ -19,11 +19,11 @@ def test_check_says_which_column_is_missing_and_map_names_it():
     roster = str(DATA / "roster-region-under-another-name.csv")
     result = run("check", "--template", str(TEMPLATE), "--roster", roster)
     assert result.exit_code == 3
-    assert "has no column 'region'" in result.output
+    assert "no tiene una columna 'region'" in result.output
     result = run("check", "--template", str(TEMPLATE), "--roster", roster,
                  "--map", "region=NOMBRE REGIÓN")
     assert result.exit_code == 0, result.output
-    assert "for all 2 recipients" in result.output
+    assert "para los 2 destinatarios" in result.output
 
 
 def test_preview_with_map_writes_the_mapped_values(tmp_path):
@@ -47,10 +47,10 @@ def test_generate_reads_headers_whatever_their_case_and_accents(tmp_path):
 
 
 @pytest.mark.parametrize("value, message", [
-    ("region", "'region' is not NAME=COLUMN"),
-    ("=REGION", "'=REGION' is not NAME=COLUMN"),
-    ("region=NO_EXISTE", ("--map region=NO_EXISTE: no column 'NO_EXISTE'; columns found: cut, "
-                          "municipalidad, REGIÓN_NOMBRE, Región")),
+    ("region", "'region' no tiene la forma NOMBRE=COLUMNA"),
+    ("=REGION", "'=REGION' no tiene la forma NOMBRE=COLUMNA"),
+    ("region=NO_EXISTE", ("--map region=NO_EXISTE: no hay una columna 'NO_EXISTE'; columnas "
+                          "encontradas: cut, municipalidad, REGIÓN_NOMBRE, Región")),
 ])
 def test_a_bad_map_is_one_clear_message(tmp_path, value, message):
     result = run("generate", "--template", str(TEMPLATE), "--roster",
@@ -64,4 +64,4 @@ def test_a_bad_map_is_one_clear_message(tmp_path, value, message):
 
 def test_the_same_name_mapped_twice_is_refused():
     result = run("check", "--map", "region=A", "--map", "region=B")
-    assert result.exit_code == 2 and "'region' is mapped twice" in result.output
+    assert result.exit_code == 2 and "'region' se asigna dos veces" in result.output

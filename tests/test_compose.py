@@ -117,7 +117,7 @@ def test_a_body_that_uses_recipient_values_is_rendered_whole_and_the_summary_say
                                       "--output", str(out), "--only", "13120,08301,12201,16101",
                                       "--format", "pdf"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "PDFs rendered whole, one by one: the body differs between recipients (it uses " \
+    assert "PDF generados enteros, uno por uno: el cuerpo difiere entre destinatarios (usa " \
            "municipalidad)" in result.output
     text = "\n".join(p.extract_text() for p in PdfReader(next(out.glob("*/pdf/13120-*.pdf"))).pages)
     assert "con la participación de la Municipalidad de Ñuñoa." in seed.normalize(text)
@@ -131,7 +131,7 @@ def test_exact_renders_every_letter_whole_and_gives_the_same_pages(tmp_path):
                                       "--output", str(out), "--only", "13120,08301,12201",
                                       "--format", "pdf", "--exact"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "PDFs rendered whole, one by one: --exact" in result.output
+    assert "PDF generados enteros, uno por uno: --exact" in result.output
     for path in composed.files["pdf"]:
         whole = out / "mideplan-01-a-264" / "pdf" / path.name
         assert whole.read_bytes() != path.read_bytes()

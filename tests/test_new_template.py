@@ -22,7 +22,7 @@ def test_new_writes_a_commented_template_that_check_accepts(tmp_path):
     assert (folder / "oficio.toml").read_text("utf-8").startswith("# A new oficio template.")
     result = invoke("check", "--template", folder, "--roster", folder / "nomina-ejemplo.csv")
     assert result.exit_code == 0, result.output
-    assert "for all 2 recipients" in result.output
+    assert "para los 2 destinatarios" in result.output
 
 
 def test_a_new_template_filled_in_by_a_clerk_renders_its_letters(tmp_path):

@@ -43,7 +43,7 @@ def test_write_is_atomic_and_leaves_no_partial_file_when_interrupted(tmp_path, m
 def test_unwritable_folder_is_a_clear_output_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match="cannot write here"):
+    with pytest.raises(OutputError, match="no se puede escribir aquí"):
         write_atomic(blocker / "sub" / "letter.pdf", b"x")
 
 

@@ -76,5 +76,6 @@ def test_keys_that_slug_alike_are_refused_before_anything_is_written(key_templat
                                       str(DATA / "roster-keys-that-slug-alike.csv"), "--output",
                                       str(out), "--workers", "1"])
     assert result.exit_code == 2
-    assert "row 3, column 'codigo': 'A-1' and 'A/1' (row 2) would both name files 'a-1-…'" in result.output
+    assert ("fila 3, columna 'codigo': 'A-1' y 'A/1' (fila 2) darían ambos nombre a archivos "
+            "'a-1-…'") in result.output
     assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]

@@ -84,9 +84,9 @@ def test_different_content_under_the_same_number_is_refused_then_reissued_with_a
     out, first, _ = issued
     with pytest.raises(RegisterError) as info:
         generate(Job(template=TEMPLATE, roster=FOUR_CHANGED, output=out, workers=1))
-    assert "MIDEPLAN OF. N° 01-A/264 was already issued (version 1" in str(info.value)
+    assert "MIDEPLAN OF. N° 01-A/264 ya se emitió (versión 1" in str(info.value)
     assert "--reissue --reason" in str(info.value)
-    with pytest.raises(RegisterError, match="a re-issue needs a reason"):
+    with pytest.raises(RegisterError, match="una reemisión necesita un motivo"):
         generate(Job(template=TEMPLATE, roster=FOUR_CHANGED, output=out, workers=1, reissue=True))
     second = generate(Job(template=TEMPLATE, roster=FOUR_CHANGED, output=out, workers=1,
                           reissue=True, reason="Se agrega el nombre de la alcaldesa de Ñuñoa"))
@@ -105,7 +105,7 @@ def test_cli_refusal_is_one_clear_message_with_exit_code_5(issued):
     result = CliRunner().invoke(cli, ["generate", "--template", str(TEMPLATE), "--roster",
                                       str(DATA / "roster-ten-municipalities.csv"), "--output", str(out)])
     assert result.exit_code == 5
-    assert "was already issued" in result.output and "Traceback" not in result.output
+    assert "ya se emitió" in result.output and "Traceback" not in result.output
 
 
 def test_register_list_show_and_export(issued):
@@ -120,7 +120,7 @@ def test_register_list_show_and_export(issued):
     assert lines[0].startswith("\ufefflote,oficio,version,fecha,clave,destinatario")
     assert any(",13120,Ñuñoa," in line for line in lines[1:])
     missing = CliRunner().invoke(cli, ["register", "show", "nope", *reg])
-    assert missing.exit_code == 1 and "no batch 'nope'" in missing.output
+    assert missing.exit_code == 1 and "no hay un lote 'nope'" in missing.output
 
 
 def test_a_refused_run_opens_no_register(tmp_path):

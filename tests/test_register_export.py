@@ -57,5 +57,5 @@ def test_export_to_xlsx_writes_a_workbook(register, tmp_path):
 def test_show_finds_a_number_whatever_its_case_and_spacing(register, typed):
     result = CliRunner().invoke(cli, ["register", "show", typed, "--register", str(register)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("MIDEPLAN OF. N° 01-A/264 · version 1")
+    assert result.output.startswith("MIDEPLAN OF. N° 01-A/264 · versión 1")
     assert "N° ORD. N° 12/2026" in result.output and "Los Ángeles" in result.output

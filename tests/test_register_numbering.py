@@ -83,7 +83,7 @@ def test_one_number_per_batch_when_the_template_says_lote(tmp_path):
 
 def test_correlativo_without_numeracion_is_a_template_error(tmp_path):
     folder = template_variant(tmp_path / "t", replace=('numero = "MIDEPLAN OF. N° 01-A/264"', NUMBERED))
-    with pytest.raises(TemplateError, match=r"uses \{\{ correlativo \}\} but has no \[numeracion\]"):
+    with pytest.raises(TemplateError, match=r"usa \{\{ correlativo \}\} pero no tiene \[numeracion\]"):
         OficioTemplate(folder)
 
 

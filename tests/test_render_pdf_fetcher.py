@@ -73,7 +73,7 @@ def test_a_logo_outside_the_folder_is_refused_through_rendering(renderer, letter
     with pytest.raises(TemplateError) as info:
         renderer.render(dataclasses.replace(letter, logo=path))
     assert "refused to fetch file://" in str(info.value)
-    assert "reference only files inside the template folder" in str(info.value)
+    assert "use solo archivos dentro de la carpeta de la plantilla" in str(info.value)
 
 
 @pytest.mark.parametrize("url", OUTSIDE_URLS)
@@ -129,9 +129,10 @@ def test_a_css_url_inside_the_folder_is_fetched(renderer, letter):
 
 
 @pytest.mark.parametrize("template, message", [
-    ("template-logo-outside-folder", "is not a file inside the template folder"),
-    ("template-logo-url", "'http://example.invalid/logo.png' is not a file inside the template folder"),
-    ("template-body-image-url", "cuerpo.md, line 1: una imagen: un oficio no puede mostrarlo"),
+    ("template-logo-outside-folder", "no es un archivo dentro de la carpeta de la plantilla"),
+    ("template-logo-url",
+     "'http://example.invalid/logo.png' no es un archivo dentro de la carpeta de la plantilla"),
+    ("template-body-image-url", "cuerpo.md, línea 1: una imagen: un oficio no puede mostrarlo"),
     ("template-sandbox-escape", "access to attribute '__class__' of 'str' object is unsafe"),
 ])
 def test_templates_that_reach_outside_are_refused_by_check(tmp_path, template, message):

@@ -60,7 +60,7 @@ def test_missing_key_column_names_the_columns_found():
         load_roster(DATA / "roster-missing-cut-column.csv")
     message = str(info.value)
     assert "roster-missing-cut-column.csv" in message
-    assert "column 'cut' is missing" in message
+    assert "falta la columna 'cut'" in message
     assert "codigo, municipalidad, region" in message
 
 
@@ -70,23 +70,23 @@ def test_duplicate_bad_and_empty_codes_are_reported_all_at_once_with_rows():
     rows = [(e.row, e.column) for e in info.value.errors]
     assert rows == [(3, "cut"), (4, "cut"), (5, "cut")]
     text = info.value.format()
-    assert "already appears in row 2" in text
+    assert "ya aparece en la fila 2" in text
     assert "'1312A' no es un código de 5 dígitos" in text
-    assert "nothing was written" in text
+    assert "no se escribió nada" in text
 
 
 def test_only_restricts_to_the_given_codes_and_refuses_unknown_ones(roster):
     assert [r["cut"] for r in roster.only(["13120", "1101"], "cut", 5).recipients] == ["01101", "13120"]
-    with pytest.raises(RosterError, match="no recipient with cut 99999"):
+    with pytest.raises(RosterError, match="ningún destinatario tiene cut 99999"):
         roster.only(["99999"], "cut")
 
 
 def test_missing_file_and_unknown_format_are_clear(tmp_path):
-    with pytest.raises(RosterError, match="file not found"):
+    with pytest.raises(RosterError, match="no se encontró el archivo"):
         load_roster(tmp_path / "nope.csv")
     odd = tmp_path / "roster.pdf"
     odd.write_bytes(b"%PDF")
-    with pytest.raises(RosterError, match="unsupported roster format"):
+    with pytest.raises(RosterError, match="formato de nómina no admitido"):
         load_roster(odd)
 
 

@@ -26,8 +26,8 @@ def problems(sample: str, **kwargs) -> list[tuple[int | None, str | None, str]]:
 def test_duplicate_recipients_are_reported_with_the_row_they_repeat():
     # 1101 is 01101 once its zero is back, so row 5 repeats row 3.
     assert problems("roster-duplicate-recipients.csv") == [
-        (4, "cut", "'13120' already appears in row 2"),
-        (5, "cut", "'01101' already appears in row 3"),
+        (4, "cut", "'13120' ya aparece en la fila 2"),
+        (5, "cut", "'01101' ya aparece en la fila 3"),
     ]
 
 
@@ -35,7 +35,7 @@ def test_missing_required_values_are_reported_all_at_once_with_row_and_column():
     found = problems("roster-missing-required-values.csv", **BUNDLED)
     assert [(row, column) for row, column, _ in found] == [
         (3, "municipalidad"), (4, "region"), (5, "municipalidad"), (5, "region")]
-    assert all(message == "is empty" for _, _, message in found)
+    assert all(message == "está vacía" for _, _, message in found)
     # An empty optional value (alcalde) is fine.
 
 
@@ -43,10 +43,10 @@ def test_missing_value_message_says_what_to_do():
     with pytest.raises(ErrorList) as info:
         load_roster(DATA / "roster-missing-required-values.csv", **BUNDLED)
     text = info.value.format()
-    assert text.startswith(f"{DATA / 'roster-missing-required-values.csv'}: 4 problems in the "
-                           "roster; nothing was written")
-    assert "row 3, column 'municipalidad': is empty (every letter uses it: fill it in, or list " \
-           "the column under [destinatario] opcionales" in text
+    assert text.startswith(f"{DATA / 'roster-missing-required-values.csv'}: 4 problemas en la "
+                           "nómina; no se escribió nada")
+    assert "fila 3, columna 'municipalidad': está vacía (cada carta lo usa: complételo, o ponga " \
+           "la columna en [destinatario] opcionales" in text
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -70,14 +70,14 @@ def test_headers_fold_to_one_form(header, folded):
 def test_double_encoded_text_is_reported_with_the_likely_original():
     [(row, column, message)] = problems("roster-double-encoded-mojibake.csv")
     assert (row, column) == (2, "municipalidad")
-    assert "'Ã‘uÃ±oa' looks garbled" in message and "should it read 'Ñuñoa'?" in message
+    assert "'Ã‘uÃ±oa' parece texto dañado" in message and "¿debería decir 'Ñuñoa'?" in message
 
 
 def test_a_file_mixing_utf8_and_windows_1252_is_reported_not_turned_into_mojibake():
     found = problems("roster-mixed-encodings.csv")
     assert {(row, column) for row, column, _ in found} == {
         (2, "municipalidad"), (2, "comunas"), (2, "region")}
-    assert "should it read 'Región Metropolitana de Santiago'?" in found[-1][2]
+    assert "¿debería decir 'Región Metropolitana de Santiago'?" in found[-1][2]
 
 
 @pytest.mark.parametrize("sample, shown", [
@@ -89,21 +89,21 @@ def test_formula_errors_are_refused_not_printed(sample, shown):
     assert [(row, column) for row, column, _ in found][:2] in (
         [(3, "region"), (4, "municipalidad")], [(2, "region"), (3, "municipalidad")])
     assert [message for _, _, message in found] == [
-        f"holds a formula's error{which}, not a value" for which in shown]
+        f"contiene el error de una fórmula{which}, no un valor" for which in shown]
 
 
 def test_a_500_character_name_is_refused_naming_row_column_and_limit():
     [(row, column, message)] = problems("roster-500-character-name.csv", **BUNDLED)
     assert (row, column) == (2, "municipalidad")
-    assert message.startswith("is 500 characters long: 'Ilustre Municipalidad de San Pedro de la…'")
-    with pytest.raises(RosterError, match=f"shorten it to at most {MAX_VALUE} characters"):
+    assert message.startswith("tiene 500 caracteres: 'Ilustre Municipalidad de San Pedro de la…'")
+    with pytest.raises(RosterError, match=f"acórtelo a {MAX_VALUE} caracteres como máximo"):
         load_roster(DATA / "roster-500-character-name.csv", **BUNDLED)
 
 
 def test_a_word_too_long_to_wrap_is_refused():
     [(row, column, message)] = problems("roster-unbreakable-long-word.csv", **BUNDLED)
     assert (row, column) == (3, "municipalidad")
-    assert message == "the word 'LosÁngelesLosÁngelesLosÁngelesLosÁngeles' is 40 characters long"
+    assert message == "la palabra 'LosÁngelesLosÁngelesLosÁngelesLosÁngeles' tiene 40 caracteres"
     assert MAX_WORD < 40
 
 
@@ -116,17 +116,17 @@ def test_limits_apply_only_to_columns_that_reach_the_letter():
 def test_two_keys_that_slug_alike_are_refused_naming_both_rows():
     found = problems("roster-keys-that-slug-alike.csv", key_column="codigo")
     assert found == [
-        (3, "codigo", "'A-1' and 'A/1' (row 2) would both name files 'a-1-…'"),
-        (5, "codigo", "'B2' and 'b2' (row 4) would both name files 'b2-…'"),
+        (3, "codigo", "'A-1' y 'A/1' (fila 2) darían ambos nombre a archivos 'a-1-…'"),
+        (5, "codigo", "'B2' y 'b2' (fila 4) darían ambos nombre a archivos 'b2-…'"),
     ]
 
 
 @pytest.mark.parametrize("sample, message", [
-    ("roster-duplicate-recipients.csv", "row 4, column 'cut': '13120' already appears in row 2"),
-    ("roster-missing-required-values.csv", "row 3, column 'municipalidad': is empty"),
-    ("roster-500-character-name.csv", "row 2, column 'municipalidad': is 500 characters long"),
-    ("roster-double-encoded-mojibake.csv", "should it read 'Ñuñoa'?"),
-    ("roster-mixed-encodings.csv", "row 2, column 'region': 'RegiÃ³n Metropolitana"),
+    ("roster-duplicate-recipients.csv", "fila 4, columna 'cut': '13120' ya aparece en la fila 2"),
+    ("roster-missing-required-values.csv", "fila 3, columna 'municipalidad': está vacía"),
+    ("roster-500-character-name.csv", "fila 2, columna 'municipalidad': tiene 500 caracteres"),
+    ("roster-double-encoded-mojibake.csv", "¿debería decir 'Ñuñoa'?"),
+    ("roster-mixed-encodings.csv", "fila 2, columna 'region': 'RegiÃ³n Metropolitana"),
 ])
 def test_a_failed_validation_writes_nothing(tmp_path, sample, message):
     out = tmp_path / "out"

@@ -95,14 +95,15 @@ def test_map_to_a_column_that_does_not_exist_lists_the_columns_found():
     with pytest.raises(RosterError) as info:
         load_roster(DATA / "roster-map-region-column.csv", column_map={"region": "NOMBRE_REGION"})
     message = str(info.value)
-    assert "row 1" in message and "--map region=NOMBRE_REGION: no column 'NOMBRE_REGION'" in message
-    assert "columns found: cut, municipalidad, REGIÓN_NOMBRE, Región" in message
+    assert "fila 1" in message and \
+        "--map region=NOMBRE_REGION: no hay una columna 'NOMBRE_REGION'" in message
+    assert "columnas encontradas: cut, municipalidad, REGIÓN_NOMBRE, Región" in message
 
 
 def test_two_headers_that_read_alike_are_refused_naming_both():
     with pytest.raises(RosterError) as info:
         load_roster(DATA / "roster-ambiguous-headers.csv")
-    assert "columns 'Región' (C) and 'REGION' (D) both read as 'region'" in str(info.value)
+    assert "las columnas 'Región' (C) y 'REGION' (D) se leen ambas como 'region'" in str(info.value)
     assert "--map region=REGION" in str(info.value)
 
 
@@ -114,8 +115,8 @@ def test_blank_rows_are_skipped_and_rows_keep_the_numbers_the_file_shows():
 def test_title_rows_above_the_header_are_pointed_at():
     with pytest.raises(RosterError) as info:
         load_roster(DATA / "roster-title-rows-above-header.csv")
-    assert "row 1 is not the header: row 4 names the column 'cut'" in str(info.value)
-    assert "delete the rows above row 4" in str(info.value)
+    assert "la fila 1 no es el encabezado: la fila 4 nombra la columna 'cut'" in str(info.value)
+    assert "borre las filas sobre la fila 4" in str(info.value)
 
 
 def test_values_in_a_column_without_a_header_are_reported_not_dropped():
@@ -123,17 +124,18 @@ def test_values_in_a_column_without_a_header_are_reported_not_dropped():
         load_roster(DATA / "roster-values-without-header.csv")
     # Row 2's empty trailing cells (";;") are fine; row 3's "Biobío" is not.
     assert info.value.row == 3
-    assert "'Biobío' is in column D, which has no header" in str(info.value)
+    assert "'Biobío' está en la columna D, que no tiene encabezado" in str(info.value)
 
 
 @pytest.mark.parametrize("sample, message", [
-    ("roster-empty.csv", "roster-empty.csv: is empty"),
-    ("roster-not-text.csv", "byte 0x81 on line 2 is not UTF-8 or Windows-1252 text"),
-    ("roster-workbook-named-csv.csv", "is a spreadsheet workbook, not CSV text (rename it to .xlsx"),
-    ("roster-corrupt-workbook.xlsx", "cannot be read as a spreadsheet (BadZipFile"),
+    ("roster-empty.csv", "roster-empty.csv: está vacía"),
+    ("roster-not-text.csv", "el byte 0x81 de la línea 2 no es texto UTF-8 ni Windows-1252"),
+    ("roster-workbook-named-csv.csv",
+     "es un libro de hoja de cálculo, no texto CSV (cámbiele la extensión a .xlsx"),
+    ("roster-corrupt-workbook.xlsx", "no se puede leer como hoja de cálculo (BadZipFile"),
     ("roster-legacy-excel.xls",
-     "unsupported roster format '.xls' (save the roster as .csv (UTF-8), .xlsx or .ods)"),
-    ("no-such-roster.csv", "no-such-roster.csv: file not found"),
+     "formato de nómina no admitido '.xls' (guarde la nómina como .csv (UTF-8), .xlsx u .ods)"),
+    ("no-such-roster.csv", "no-such-roster.csv: no se encontró el archivo"),
 ])
 def test_unreadable_or_unsupported_files_give_one_clear_message(sample, message):
     with pytest.raises(RosterError) as info:
@@ -145,7 +147,7 @@ def test_unreadable_or_unsupported_files_give_one_clear_message(sample, message)
 def test_a_directory_or_unreadable_file_is_a_roster_error(tmp_path):
     folder = tmp_path / "roster.csv"
     folder.mkdir()
-    with pytest.raises(OficiosError, match="file not found"):
+    with pytest.raises(OficiosError, match="no se encontró el archivo"):
         load_roster(folder)
 
 
@@ -179,7 +181,7 @@ def test_a_workbook_names_the_sheet_read_and_the_others(workbook_with_instructio
     with pytest.raises(RosterError) as info:
         load_roster(workbook_with_instructions_first, key_column="rbd")
     text = info.value.format()
-    assert "colegios.xlsx, hoja 'Instrucciones', row 1: column 'rbd' is missing" in text
+    assert "colegios.xlsx, hoja 'Instrucciones', fila 1: falta la columna 'rbd'" in text
     assert "el libro tiene también las hojas Datos: elija una con --sheet" in text
 
 

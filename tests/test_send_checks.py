@@ -40,10 +40,10 @@ def test_missing_and_invalid_addresses_are_listed_with_row_and_column_and_nothin
     assert result.exit_code == 2, result.output
     lines = result.output.splitlines()
     assert "3 problemas impiden enviar; no se envió nada" in lines[0]
-    assert "row 3, column 'email': la dirección de correo está vacía" in lines[1]
-    assert "row 5, column 'email': 'alcaldia@concepcion' no es una dirección de correo válida " \
+    assert "fila 3, columna 'email': la dirección de correo está vacía" in lines[1]
+    assert "fila 5, columna 'email': 'alcaldia@concepcion' no es una dirección de correo válida " \
            "(The part after the @-sign is not valid. It should have a period.)" in lines[2]
-    assert "row 9, column 'email': 'alcaldía ñuñoa.example' no es una dirección" in lines[3]
+    assert "fila 9, columna 'email': 'alcaldía ñuñoa.example' no es una dirección" in lines[3]
     assert mailbox.received == []
     assert rows(register, "SELECT * FROM entregas") == []  # nothing recorded as sent
 
@@ -53,12 +53,12 @@ def test_check_lists_address_problems_and_still_passes_for_the_letters():
     result = CliRunner().invoke(cli, ["check", "--roster", str(bad)])
     assert result.exit_code == 0, result.output
     assert "Correo: 3 problemas" in result.output
-    assert "row 3, column 'email'" in result.output and "row 9, column 'email'" in result.output
+    assert "fila 3, columna 'email'" in result.output and "fila 9, columna 'email'" in result.output
     good = CliRunner().invoke(cli, ["check", "--roster", str(ROSTER)])
     assert "Correo: los 10 destinatarios tienen una dirección válida." in good.output
     bundled = CliRunner().invoke(cli, ["check"])
     assert bundled.exit_code == 0
-    assert "column 'email': la columna de correo está vacía en las 345 filas" in bundled.output
+    assert "columna 'email': la columna de correo está vacía en las 345 filas" in bundled.output
 
 
 def test_dry_run_writes_one_eml_per_letter_with_the_message_id_a_real_send_uses(register):
@@ -142,7 +142,7 @@ def test_recipients_without_a_registered_letter_and_bad_templates_are_refused(re
                        "Parinacota,15,,,alcaldia@arica.example,\n", "utf-8")
     result = send(register, roster=unknown)
     assert result.exit_code == 2
-    assert "row 12, column 'cut': el lote MIDEPLAN OF. N° 01-A/264 (versión 1) no tiene carta " \
+    assert "fila 12, columna 'cut': el lote MIDEPLAN OF. N° 01-A/264 (versión 1) no tiene carta " \
            "para cut 15101" in result.output
     typo = mail_template(tmp_path / "typo", '[correo]\ncolumna = "email"\n',
                          body="Estimado {{ alcalde_nombre }}:\n")
@@ -165,7 +165,7 @@ def test_recipients_without_a_registered_letter_and_bad_templates_are_refused(re
     assert result.exit_code == 3 and "correo.md: no existe el archivo" in result.output
     syntax = mail_template(tmp_path / "sintaxis", "[correo]\n", body="Hola\n\n{{ municipalidad \n")
     result = send(register, template=syntax)
-    assert result.exit_code == 3 and "correo.md, line 3: error de sintaxis" in result.output
+    assert result.exit_code == 3 and "correo.md, línea 3: error de sintaxis" in result.output
 
 
 def test_the_register_shows_no_deliveries_before_sending_and_each_state_after(register):

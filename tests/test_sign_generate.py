@@ -143,9 +143,9 @@ def test_an_expired_certificate_stops_the_run_before_anything_is_written(tmp_pat
 
 def test_sign_needs_one_key_and_a_key_needs_sign(tmp_path):
     result = generate(tmp_path, "--sign")
-    assert result.exit_code == 2 and "--sign needs one key" in result.output
+    assert result.exit_code == 2 and "--sign necesita una clave" in result.output
     result = generate(tmp_path, "--pkcs12", "x.p12")
-    assert result.exit_code == 2 and "add --sign" in result.output
+    assert result.exit_code == 2 and "agregue --sign" in result.output
     assert not (tmp_path / "out").exists()
 
 

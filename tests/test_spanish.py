@@ -32,7 +32,7 @@ def test_genders_as_rosters_write_them(value, expected):
 def test_unknown_gender_names_row_and_column():
     with pytest.raises(RosterError) as info:
         normalize_gender("x", file="r.csv", row=7)
-    assert str(info.value).startswith("r.csv, row 7, column 'genero': 'x' no es un género conocido")
+    assert str(info.value).startswith("r.csv, fila 7, columna 'genero': 'x' no es un género conocido")
 
 
 def test_forms_by_gender():

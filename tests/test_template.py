@@ -21,8 +21,8 @@ def test_misspelled_placeholders_are_all_reported_with_a_suggestion(roster):
     with pytest.raises(ErrorList) as info:
         template.check_columns(roster.columns, ROSTER)
     text = info.value.format()
-    assert "'{{ municipalidd }}'" in text and "did you mean 'municipalidad'?" in text
-    assert "'{{ regon }}'" in text and "did you mean 'region'?" in text
+    assert "'{{ municipalidd }}'" in text and "¿quiso decir 'municipalidad'?" in text
+    assert "'{{ regon }}'" in text and "¿quiso decir 'region'?" in text
     assert "oficio.toml" in text
 
 
@@ -30,18 +30,18 @@ def test_jinja_syntax_error_names_the_file_and_line():
     with pytest.raises(TemplateError) as info:
         OficioTemplate(DATA / "template-syntax-error")
     assert info.value.line == 3
-    assert "cuerpo.md, line 3: template syntax error" in str(info.value)
+    assert "cuerpo.md, línea 3: error de sintaxis en la plantilla" in str(info.value)
 
 
 def test_missing_template_folder_is_clear(tmp_path):
-    with pytest.raises(TemplateError, match="oficio.toml: file not found"):
+    with pytest.raises(TemplateError, match="oficio.toml: no se encontró el archivo"):
         OficioTemplate(tmp_path)
 
 
 def test_bad_toml_is_clear(tmp_path):
     (tmp_path / "oficio.toml").write_text("[oficio\nnumero = 1", encoding="utf-8")
     (tmp_path / "cuerpo.md").write_text("Hola.", encoding="utf-8")
-    with pytest.raises(TemplateError, match="not valid TOML"):
+    with pytest.raises(TemplateError, match="no es TOML válido"):
         OficioTemplate(tmp_path)
 
 
@@ -53,7 +53,7 @@ def test_template_is_sandboxed(tmp_path):
     merger = Merger(OficioTemplate(folder))
     recipient = Recipient(2, {"cut": "13120", "municipalidad": "Ñuñoa", "region": "R"})
     with pytest.raises(TemplateError,
-                       match="cuerpo.md, line 1: no se puede escribir la carta: SecurityError.*fila 2"):
+                       match="cuerpo.md, línea 1: no se puede escribir la carta: SecurityError.*fila 2"):
         merger.merge(recipient)
 
 

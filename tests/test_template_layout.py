@@ -71,7 +71,8 @@ def test_a_layout_file_named_in_diseno_must_be_inside_the_folder(tmp_path):
     folder = template_variant(tmp_path / "t", body="Cuerpo.",
                               replace=diseno('html = "../fuera.html"'))
     (tmp_path / "fuera.html").write_text(OWN_HTML, "utf-8")
-    with pytest.raises(TemplateError, match="'../fuera.html' is not a file inside the template folder"):
+    with pytest.raises(TemplateError,
+                       match="'../fuera.html' no es un archivo dentro de la carpeta de la plantilla"):
         oficios.load_template(folder)
 
 

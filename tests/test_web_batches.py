@@ -57,8 +57,8 @@ def test_every_roster_problem_is_listed_at_once_with_row_and_column(client):
     assert review.url.path == "/lotes/revisar"
     text = text_of(review.text)
     assert "La nómina tiene 2 problemas que corregir" in text
-    assert re.search(r"4 municipalidad is empty", text), text
-    assert re.search(rf"8 cut &#39;{rows[0][0]}&#39; already appears in row 2", text), text
+    assert re.search(r"4 municipalidad está vacía", text), text
+    assert re.search(rf"8 cut &#39;{rows[0][0]}&#39; ya aparece en la fila 2", text), text
     assert "Nómina alcaldes.csv" in text
     assert "Generar las cartas" not in text
 
@@ -90,7 +90,7 @@ def test_a_hostile_value_is_shown_literally_never_as_markup(client):
 
 def test_the_column_map_form_names_a_column_under_another_name(client):
     review = upload(client, DATA / "roster-region-under-another-name.csv")
-    assert "has no column &#39;region&#39;" in review.text
+    assert "no tiene una columna &#39;region&#39;" in review.text
     assert '<option value="NOMBRE REGIÓN">NOMBRE REGIÓN</option>' in review.text
     mapped = client.get(str(review.url) + "&col_region=NOMBRE+REGI%C3%93N")
     assert "destinatarios listos" in text_of(mapped.text)

@@ -51,4 +51,4 @@ def test_serve_and_user_have_help():
 
     for args in (["serve", "--help"], ["user", "--help"], ["user", "add", "--help"]):
         result = CliRunner().invoke(cli, args)
-        assert result.exit_code == 0 and "Usage:" in result.output
+        assert result.exit_code == 0 and "Uso:" in result.output

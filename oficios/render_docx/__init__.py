@@ -32,6 +32,7 @@ from docx.parts.image import ImagePart
 from docx.shared import Cm, Length
 from lxml.etree import SubElement, _Element
 
+from oficios.i18n import gettext as _
 from oficios.letter import Block, Letter, ListBlock, Paragraph, Run
 from oficios.render_docx.base import LANG, base_document, style_id
 from oficios.zipwrite import deflate, write_zip, zip_time
@@ -95,16 +96,18 @@ def _reference_styles(path: Path, ours: bytes) -> bytes:
             theirs = zf.read(_STYLES)
         ids = {el.get(qn("w:styleId")) for el in parse_xml(theirs).iter(qn("w:style"))}
     except (OSError, KeyError, zipfile.BadZipFile, ValueError) as exc:
-        raise TemplateError(f"no es un documento Word con estilos ({type(exc).__name__})",
-                            file=path, hint="guarde el documento de referencia como .docx") from None
+        raise TemplateError(_("not a Word document with styles ({kind})").format(
+                                kind=type(exc).__name__),
+                            file=path, hint=_("save the reference document as .docx")) from None
     needed = {el.get(qn("w:styleId")): el.find(qn("w:name")).get(qn("w:val"))
               for el in parse_xml(ours).iter(qn("w:style"))
               if el.find(qn("w:name")).get(qn("w:val")).startswith("Oficio ")
               or el.get(qn("w:styleId")) == "Hyperlink"}
     if missing := sorted(name for sid, name in needed.items() if sid not in ids):
-        raise TemplateError(f"al documento de referencia le faltan los estilos {', '.join(missing)}",
-                            file=path, hint="parta de una carta .docx generada por oficios y "
-                                            "modifique sus estilos en Word")
+        raise TemplateError(_("the reference document lacks the styles {styles}").format(
+                                styles=", ".join(missing)),
+                            file=path, hint=_("start from a .docx letter made by oficios and change "
+                                              "its styles in Word"))
     return theirs
 
 
