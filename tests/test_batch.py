@@ -20,7 +20,7 @@ def test_the_whole_roster_becomes_345_pdf_and_345_docx(tmp_path, roster):
     result = CliRunner().invoke(cli, ["generate", "--template", str(TEMPLATE), "--roster",
                                       str(ROSTER), "--output", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "345 letters (345 PDF, 345 DOCX)" in result.output
+    assert "345 cartas (345 PDF, 345 DOCX)" in result.output
     folder = out / "mideplan-01-a-264"
     pdfs = sorted((folder / "pdf").iterdir())
     docxs = sorted((folder / "docx").iterdir())

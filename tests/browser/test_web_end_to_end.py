@@ -48,7 +48,7 @@ def test_a_clerk_issues_the_whole_oficio_and_the_public_verifies_a_letter(
     assert problems.count() == 2
     assert problems.nth(0).locator("td").all_inner_texts()[:2] == ["12", "municipalidad"]
     assert problems.nth(1).locator("td").all_inner_texts()[:2] == ["347", "cut"]
-    assert "already appears in row 2" in problems.nth(1).inner_text()
+    assert "ya aparece en la fila 2" in problems.nth(1).inner_text()
     assert page.get_by_role("button", name="Generar las cartas").count() == 0
     _axe(page, "10-revisar-con-problemas")
 
