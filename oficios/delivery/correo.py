@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
 
 from oficios import markdown
 from oficios.delivery.addresses import AddressProblem, normalize
@@ -19,7 +18,6 @@ from oficios.template import METADATA_FILE, PROVIDED, OficioTemplate, _environme
 
 MAIL_FILE = "correo.md"
 TABLE = "correo"
-KEYS = {"columna", "asunto", "cc", "responder_a", "adjuntar_docx"}
 # Variables the e-mail sees besides the letter's: texts of the letter, rendered for the recipient.
 MAIL_PROVIDED = PROVIDED | {"materia", "antecedente", "codigo_verificacion", "destinatario"}
 DEFAULT_SUBJECT = "{{ numero }}: {{ materia }}"
@@ -45,18 +43,13 @@ class MailTemplate:
             raise TemplateError(f"la plantilla no tiene la tabla [{TABLE}]", file=self._file,
                                 hint='agregue [correo] con columna = "email" y escriba correo.md '
                                      "junto a oficio.toml")
-        unknown = sorted(set(table) - KEYS)
-        if unknown:
-            raise TemplateError(f"[{TABLE}] tiene claves desconocidas: {', '.join(unknown)}",
-                                file=self._file, hint=f"use {', '.join(sorted(KEYS))}")
-        self.column: str = self._text(table, "columna", "email")
-        self.subject_source: str = self._text(table, "asunto", DEFAULT_SUBJECT)
-        self.cc: tuple[str, ...] = tuple(self._address(a, "cc") for a in self._list(table, "cc"))
-        reply = self._text(table, "responder_a", "")
+        # oficio.toml's schema (template_schema.py) has checked the table's keys and types.
+        self.column: str = table.get("columna", "email")
+        self.subject_source: str = table.get("asunto", DEFAULT_SUBJECT)
+        self.cc: tuple[str, ...] = tuple(self._address(a, "cc") for a in table.get("cc", ()))
+        reply = table.get("responder_a", "")
         self.reply_to: str | None = self._address(reply, "responder_a") if reply else None
-        self.attach_docx = table.get("adjuntar_docx", False)
-        if not isinstance(self.attach_docx, bool):
-            raise TemplateError(f"[{TABLE}] adjuntar_docx debe ser true o false", file=self._file)
+        self.attach_docx: bool = table.get("adjuntar_docx", False)
         self.body_file = template.folder / MAIL_FILE
         if not self.body_file.is_file():
             raise TemplateError("no existe el archivo", file=self.body_file,
@@ -79,22 +72,6 @@ class MailTemplate:
         return TABLE in template.meta
 
     # -- reading the table ---------------------------------------------------------------
-    def _text(self, table: dict[str, Any], key: str, default: str) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            raise TemplateError(f"[{TABLE}] {key} debe ser texto", file=self._file,
-                                hint=f'escriba {key} = "..."')
-        return value
-
-    def _list(self, table: dict[str, Any], key: str) -> list[str]:
-        value = table.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise TemplateError(f"[{TABLE}] {key} debe ser una lista de direcciones",
-                                file=self._file, hint=f'escriba {key} = ["oficina.partes@ejemplo.cl"]')
-        return value
-
     def _address(self, value: str, key: str) -> str:
         try:
             return normalize(value)

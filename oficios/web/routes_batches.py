@@ -43,6 +43,17 @@ def _template(request: Request, slug: str) -> engine.TemplateInfo:
     return found
 
 
+def _upload(request: Request, plantilla: str, nomina: str):
+    """The server's settings, the chosen template and the stored roster (404 if either is
+    not there)."""
+    config = _config(request)
+    template = _template(request, plantilla)
+    roster = uploads.stored(config.uploads_folder(), nomina)
+    if roster is None:
+        raise HTTPException(404)
+    return config, template, roster
+
+
 def _column_map(params, template: engine.TemplateInfo) -> dict[str, str]:
     """The column map from a form or query: `col_<name>=<header>` for the template's names."""
     chosen = {}
@@ -100,11 +111,7 @@ async def upload_roster(request: Request, plantilla: str = Form(""),
 @router.get("/lotes/revisar")
 async def review(request: Request, plantilla: str, nomina: str, nombre: str = "", ver: str = "",
                  user: str = Depends(current_user)):
-    config = _config(request)
-    template = _template(request, plantilla)
-    roster = uploads.stored(config.uploads_folder(), nomina)
-    if roster is None:
-        raise HTTPException(404)
+    config, template, roster = _upload(request, plantilla, nomina)
     column_map = _column_map(request.query_params, template)
     checked = await asyncio.to_thread(engine.check, template, roster, column_map)
     if len(checked.recipients) > config.max_rows:
@@ -141,11 +148,7 @@ async def review(request: Request, plantilla: str, nomina: str, nombre: str = ""
 async def start_batch(request: Request, plantilla: str = Form(...), nomina: str = Form(...),
                       nombre: str = Form(""), reemision: str = Form(""), motivo: str = Form(""),
                       user: str = Depends(current_user)):
-    config = _config(request)
-    template = _template(request, plantilla)
-    roster = uploads.stored(config.uploads_folder(), nomina)
-    if roster is None:
-        raise HTTPException(404)
+    config, template, roster = _upload(request, plantilla, nomina)
     column_map = _column_map(await request.form(), template)
     refusal = await asyncio.to_thread(_reissue_refusal, config, template, nomina, bool(reemision),
                                       motivo)
