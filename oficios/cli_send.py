@@ -129,14 +129,14 @@ def _summary(plan, report, quiet: bool) -> None:
 
 
 def _show_status(job: Job) -> None:
-    from oficios.delivery import status
+    from oficios.delivery import state_text, status
 
     batch, letters = status(job)
     click.echo(_("{oficio} · version {version} · batch {id}").format(
         oficio=batch.oficio, version=batch.version, id=batch.id))
     counts: dict[str, int] = {}
     for key, d in letters:
-        state = d.state if d else _("not sent")
+        state = state_text(d.state) if d else _("not sent")
         counts[state] = counts.get(state, 0) + 1
         detail = _("  {address}  {message_id}  attempts {attempts}  {reply}").format(
             address=d.address, message_id=d.message_id, attempts=d.attempts,

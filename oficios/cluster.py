@@ -167,12 +167,13 @@ def prepare(template: TemplateFiles) -> dict[str, str]:
 
 def differences(expected: dict[str, str], facts: dict[str, str]) -> list[str]:
     """What a worker has that would change a letter's bytes, in Spanish ('' for nothing)."""
-    found = [f"{name} {facts.get(name, 'ausente')} (el coordinador tiene {value})"
+    found = [_("{name} {found} (the coordinator has {value})").format(
+                 name=name, found=facts.get(name, _("absent")), value=value)
              for name, value in expected.items()
              if name not in INFORMATIVE and facts.get(name) != value]
     if "plantilla" in expected and facts.get("plantilla") not in (None, expected["plantilla"]):
-        found.append(f"su copia de la plantilla, {facts.get('carpeta_plantilla')}, fue modificada: "
-                     "bórrela para que reciba la del coordinador")
+        found.append(_("its copy of the template, {folder}, was modified: delete it so that it "
+                       "receives the coordinator's").format(folder=facts.get("carpeta_plantilla")))
     return found
 
 

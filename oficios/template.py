@@ -91,7 +91,7 @@ class OficioTemplate:
         lines = file.read_text(encoding="utf-8").splitlines()
         raise_all([TemplateError(p.message, file=file, line=_line_of(lines, p.table, p.name),
                                  hint=p.hint) for p in template_schema.problems(self.meta)],
-                  f"{file}: {{count}} problemas en la plantilla")
+                  _("{file}: {count} problems in the template").format(file=file, count="{count}"))
 
     def _get(self, table: str, key: str) -> Any:
         return self._table(table).get(key, template_schema.default(table, key))

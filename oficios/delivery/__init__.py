@@ -10,11 +10,12 @@
 """
 
 from oficios.delivery.ledger import (ACCEPTED, FAILED, PENDING, SENDING, Delivery, delivery_line,
-                                     states)
+                                     state_text, states)
 from oficios.delivery.prepare import Plan, address_problems, mail_check, prepare, status
 from oficios.delivery.send import Report, confirm_delivered, deliver, write_eml
 from oficios.delivery.smtp import PASSWORD_VARIABLE, DeliveryError, Settings
 
 __all__ = ["ACCEPTED", "FAILED", "PENDING", "SENDING", "PASSWORD_VARIABLE", "Delivery",
            "DeliveryError", "Plan", "Report", "Settings", "address_problems", "confirm_delivered",
-           "deliver", "delivery_line", "mail_check", "prepare", "states", "status", "write_eml"]
+           "deliver", "delivery_line", "mail_check", "prepare", "state_text", "states", "status",
+           "write_eml"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from oficios.i18n import gettext as _
+
 _SEPARATORS = re.compile(r"[;,]")
 
 
@@ -23,7 +25,8 @@ def normalize(address: str) -> str:
         valid = validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         # email-validator explains in English; the reason is kept as it says it.
-        raise AddressProblem(f"'{address}' no es una dirección de correo válida ({exc})") from None
+        raise AddressProblem(_("'{address}' is not a valid e-mail address ({reason})").format(
+            address=address, reason=exc)) from None
     return valid.ascii_email or valid.normalized
 
 
@@ -36,5 +39,5 @@ def normalize_cell(cell: str) -> tuple[str, ...]:
     """Every address of a roster cell, normalized; AddressProblem for the first bad one or none."""
     parts = split(cell)
     if not parts:
-        raise AddressProblem("la dirección de correo está vacía")
+        raise AddressProblem(_("the e-mail address is empty"))
     return tuple(dict.fromkeys(normalize(part) for part in parts))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from oficios import markdown
 from oficios.delivery.addresses import AddressProblem, normalize
 from oficios.errors import TemplateError
+from oficios.i18n import gettext as _
 from oficios.letter import Block, ListBlock, Run
 from oficios.template import METADATA_FILE, PROVIDED, OficioTemplate, _environment
 
@@ -40,9 +41,10 @@ class MailTemplate:
         table = template.meta.get(TABLE)
         self._file = template.folder / METADATA_FILE
         if not isinstance(table, dict):
-            raise TemplateError(f"la plantilla no tiene la tabla [{TABLE}]", file=self._file,
-                                hint='agregue [correo] con columna = "email" y escriba correo.md '
-                                     "junto a oficio.toml")
+            raise TemplateError(_("the template has no table [{table}]").format(table=TABLE),
+                                file=self._file,
+                                hint=_('add [correo] with columna = "email" and write correo.md '
+                                       "beside oficio.toml"))
         # oficio.toml's schema (template_schema.py) has checked the table's keys and types.
         self.column: str = table.get("columna", "email")
         self.subject_source: str = table.get("asunto", DEFAULT_SUBJECT)
@@ -52,14 +54,15 @@ class MailTemplate:
         self.attach_docx: bool = table.get("adjuntar_docx", False)
         self.body_file = template.folder / MAIL_FILE
         if not self.body_file.is_file():
-            raise TemplateError("no existe el archivo", file=self.body_file,
-                                hint=f"una plantilla con tabla [{TABLE}] necesita {MAIL_FILE}: el "
-                                     "cuerpo del correo, en Markdown con marcadores Jinja")
+            raise TemplateError(_("the file does not exist"), file=self.body_file,
+                                hint=_("a template with a [{table}] table needs {file}: the "
+                                       "e-mail's body, in Markdown with Jinja placeholders").format(
+                                    table=TABLE, file=MAIL_FILE))
         try:
             self.body_source = self.body_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            raise TemplateError("no es texto UTF-8 válido", file=self.body_file,
-                                hint="guárdelo como UTF-8") from None
+            raise TemplateError(_("it is not valid UTF-8 text"), file=self.body_file,
+                                hint=_("save it as UTF-8")) from None
         self._subject_env = _environment(markdown.collapse)
         self._body_env = _environment(markdown.escape)
         self._subject = self._compile(self._subject_env, self.subject_source, f"[{TABLE}] asunto")
@@ -85,8 +88,9 @@ class MailTemplate:
             return env.from_string(source)
         except TemplateSyntaxError as exc:
             body = where == MAIL_FILE
-            raise TemplateError(f"error de sintaxis{'' if body else ' en ' + where}: "
-                                f"{exc.message}", file=self.body_file if body else self._file,
+            message = (_("syntax error: {reason}") if body else
+                       _("syntax error in {where}: {reason}")).format(where=where, reason=exc.message)
+            raise TemplateError(message, file=self.body_file if body else self._file,
                                 line=exc.lineno if body else None) from None
 
     # -- what it needs, what it gives ----------------------------------------------------
@@ -108,9 +112,10 @@ class MailTemplate:
             subject = self._subject.render(context).strip()
             body = self._body.render(context)
         except JinjaError as exc:
-            raise TemplateError(f"no se puede escribir el correo de la fila {row} de la nómina: "
-                                f"{exc}", file=self.body_file, hint="revise los marcadores de "
-                                f"{MAIL_FILE} y de [{TABLE}] asunto") from None
+            raise TemplateError(_("the e-mail of row {row} of the roster cannot be written: "
+                                  "{reason}").format(row=row, reason=exc), file=self.body_file,
+                                hint=_("check the placeholders of {file} and of [{table}] "
+                                       "asunto").format(file=MAIL_FILE, table=TABLE)) from None
         blocks = self._parser.parse(body)
         return Mail(subject=subject, text=plain_text(blocks), html=html_document(subject, blocks))
 

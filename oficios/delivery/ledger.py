@@ -17,10 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from oficios.i18n import N_, gettext as _
 from oficios.register import Register, now
 
 PENDING, SENDING, ACCEPTED, FAILED = "pendiente", "enviando", "aceptado", "fallido"
 UNCERTAIN = SENDING  # the server may have accepted it: the process stopped before recording
+# A delivery's state as a person reads it (the register keeps the Spanish words above).
+STATE_NAMES = {PENDING: N_("pending"), SENDING: N_("sending"), ACCEPTED: N_("accepted"),
+               FAILED: N_("failed")}
 # The table `entregas` is made by the register's migrations (oficios.register.MIGRATIONS).
 
 
@@ -163,7 +167,13 @@ def delivery_line(delivery: Delivery | None) -> str:
     """A letter's e-mail for `register show`: '  correo aceptado <address> 2026-…' ('' if none)."""
     if delivery is None:
         return ""
-    line = f"  correo {delivery.state} <{delivery.address}> {delivery.updated}"
-    if delivery.state != "aceptado" and delivery.reply:
+    line = _("  e-mail {state} <{address}> {updated}").format(
+        state=state_text(delivery.state), address=delivery.address, updated=delivery.updated)
+    if delivery.state != ACCEPTED and delivery.reply:
         line += f" ({delivery.reply})"
     return line
+
+
+def state_text(state: str) -> str:
+    """A delivery's register state in the user's language (unknown states as stored)."""
+    return _(STATE_NAMES[state]) if state in STATE_NAMES else state

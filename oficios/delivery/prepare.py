@@ -17,6 +17,7 @@ from oficios.delivery.ledger import Delivery
 from oficios.delivery.message import Attachment, Outgoing, message_id
 from oficios.delivery.smtp import DeliveryError
 from oficios.errors import OficiosError, OutputError, RosterError, TemplateError, raise_all
+from oficios.i18n import gettext as _, ngettext
 from oficios.pipeline import Job
 
 MIME = {"pdf": "application/pdf",
@@ -41,15 +42,16 @@ def address_problems(template, roster) -> list[OficiosError]:
     mail = MailTemplate(template)
     column = roster.headers.get(mail.column, mail.column)
     if mail.column not in roster.columns:
-        return [RosterError(f"no hay columna '{mail.column}' con las direcciones de correo",
-                            file=roster.path, row=1,
-                            hint=f"agregue la columna, nómbrela con --map {mail.column}=COLUMNA, "
-                                 "o cambie [correo] columna en oficio.toml")]
+        return [RosterError(_("there is no column '{column}' with the e-mail addresses").format(
+                                column=mail.column), file=roster.path, row=1,
+                            hint=_("add the column, name it with --map {column}=COLUMN, "
+                                   "or change [correo] columna in oficio.toml").format(
+                                column=mail.column))]
     if not any(r.values.get(mail.column, "").strip() for r in roster.recipients):
-        return [RosterError(f"la columna de correo está vacía en las {len(roster)} filas",
-                            file=roster.path, column=column,
-                            hint="escriba la dirección de cada destinatario, p. ej. "
-                                 "alcaldia@municipio.cl")]
+        return [RosterError(_("the e-mail column is empty in all {count} rows").format(
+                                count=len(roster)), file=roster.path, column=column,
+                            hint=_("write each recipient's address, e.g. "
+                                   "alcaldia@municipio.cl"))]
     errors: list[OficiosError] = []
     for recipient in roster.recipients:
         try:
@@ -57,7 +59,7 @@ def address_problems(template, roster) -> list[OficiosError]:
         except AddressProblem as exc:
             errors.append(RosterError(str(exc), file=roster.path,
                                       row=recipient.row, column=column,
-                                      hint="escriba una dirección como alcaldia@municipio.cl"))
+                                      hint=_("write an address such as alcaldia@municipio.cl")))
     return errors
 
 
@@ -74,10 +76,13 @@ def mail_check(template, roster) -> list[str]:
     except OficiosError as exc:
         problems = [exc]
     if not problems:
-        return [f"Correo: los {len(roster)} destinatarios tienen una dirección válida."]
-    plural = "s" if len(problems) > 1 else ""
-    return [f"Correo: {len(problems)} problema{plural}; las cartas se pueden generar, pero "
-            "oficios send no enviará nada hasta corregirlos:"] + [f"  - {p.format()}" for p in problems]
+        return [_("E-mail: all {count} recipients have a valid address.").format(
+            count=len(roster))]
+    return [ngettext("E-mail: {count} problem; the letters can be generated, but oficios send "
+                     "will send nothing until it is fixed:",
+                     "E-mail: {count} problems; the letters can be generated, but oficios send "
+                     "will send nothing until they are fixed:", len(problems)).format(
+        count=len(problems))] + [f"  - {p.format()}" for p in problems]
 
 
 def prepare(job: Job, sender: str) -> Plan:
@@ -89,12 +94,13 @@ def prepare(job: Job, sender: str) -> Plan:
     try:
         sender = normalize(sender)
     except AddressProblem as exc:
-        raise DeliveryError(f"remitente: {exc}", hint="dé --sender con la dirección del remitente") \
-            from None
+        raise DeliveryError(_("sender: {reason}").format(reason=exc),
+                            hint=_("give --sender with the sender's address")) from None
     template, roster = pipeline.load(job)
     mail = MailTemplate(template)
     errors = _variable_problems(mail, template, roster) + address_problems(template, roster)
-    raise_all(errors, f"{roster.path}: {{count}} problemas impiden enviar; no se envió nada")
+    raise_all(errors, _("{path}: {count} problems prevent sending; nothing was sent").format(
+        path=roster.path, count="{count}"))
     path = job.register_path()
     with _open_register(path) as db:
         batch = _issued_batch(db, template, path)
@@ -108,7 +114,8 @@ def prepare(job: Job, sender: str) -> Plan:
                                    known, sender))
         except OficiosError as exc:
             errors.append(exc)
-    raise_all(errors, f"{roster.path}: {{count}} cartas no se pueden enviar; no se envió nada")
+    raise_all(errors, _("{path}: {count} letters cannot be sent; nothing was sent").format(
+        path=roster.path, count="{count}"))
     layout = OutputLayout.for_template(job.output, template.slug)
     return Plan(batch, path, layout.folder, tuple(items))
 
@@ -131,8 +138,9 @@ def _open_register(path: Path):
     from oficios.register import Register, RegisterError
 
     if not path.is_file():
-        raise RegisterError("no hay registro aquí", file=path,
-                            hint="genere el lote primero (oficios generate), o dé --register")
+        raise RegisterError(_("there is no register here"), file=path,
+                            hint=_("generate the batch first (oficios generate), or give "
+                                   "--register"))
     return Register(path, readonly=True)
 
 
@@ -143,16 +151,19 @@ def _issued_batch(db, template, path: Path):
     oficio = template.text("oficio", "numero")
     batches = [b for b in db.batch(oficio) if b.oficio == oficio]
     if not batches:
-        raise RegisterError(f"el registro no tiene el oficio '{oficio}'", file=path,
-                            hint="genere el lote primero con oficios generate")
+        raise RegisterError(_("the register does not have the oficio '{oficio}'").format(
+                                oficio=oficio), file=path,
+                            hint=_("generate the batch first with oficios generate"))
     return batches[-1]
 
 
 def _variable_problems(mail: MailTemplate, template, roster) -> list[OficiosError]:
     available = set(roster.columns) | set(template.optional_columns)
-    return [TemplateError(f"el correo usa '{{{{ {name} }}}}' pero la nómina {roster.path} no "
-                          f"tiene la columna '{name}'", file=mail.body_file,
-                          hint="corrija el marcador o agregue la columna a la nómina")
+    return [TemplateError(_("the e-mail uses '{placeholder}' but the roster {roster} has no "
+                            "column '{name}'").format(placeholder=f"{{{{ {name} }}}}",
+                                                      roster=roster.path, name=name),
+                          file=mail.body_file,
+                          hint=_("correct the placeholder or add the column to the roster"))
             for name in sorted(mail.required_variables() - available)]
 
 
@@ -161,10 +172,12 @@ def _outgoing(recipient, roster, template, mail: MailTemplate, merger, batch, le
     key = recipient[template.key_column]
     registered = letters.get(key)
     if registered is None:
-        raise RosterError(f"el lote {batch.oficio} (versión {batch.version}) no tiene carta "
-                          f"para {template.key_column} {key}", file=roster.path, row=recipient.row,
+        raise RosterError(_("the batch {oficio} (version {version}) has no letter for {column} "
+                            "{key}").format(oficio=batch.oficio, version=batch.version,
+                                            column=template.key_column, key=key),
+                          file=roster.path, row=recipient.row,
                           column=roster.headers.get(template.key_column, template.key_column),
-                          hint="genere esa carta primero (oficios generate --only ...)")
+                          hint=_("generate that letter first (oficios generate --only ...)"))
     files = [("pdf", registered.pdf, registered.pdf_sha256)]
     if mail.attach_docx:
         files.append(("docx", registered.docx, registered.docx_sha256))
@@ -192,13 +205,16 @@ def _attachment(fmt: str, path: str | None, sha256: str | None, row: int) -> Att
     from oficios.output import sha256_file
 
     if not path:
-        raise OutputError(f"la carta de la fila {row} no tiene {fmt.upper()} registrado",
-                          hint=f"genere el lote con --format pdf,docx para adjuntar el {fmt.upper()}")
+        raise OutputError(_("the letter of row {row} has no registered {format}").format(
+                              row=row, format=fmt.upper()),
+                          hint=_("generate the batch with --format pdf,docx to attach the "
+                                 "{format}").format(format=fmt.upper()))
     file = Path(path)
     if not file.is_file():
-        raise OutputError("el archivo registrado de la carta no está", file=file,
-                          hint="restáurelo o vuelva a generar el lote")
+        raise OutputError(_("the letter's registered file is not there"), file=file,
+                          hint=_("restore it or generate the batch again"))
     if sha256_file(file) != sha256:
-        raise OutputError("el archivo cambió desde que se registró; no se envía", file=file,
-                          hint="adjunte solo lo emitido: restáurelo o vuelva a generar el lote")
+        raise OutputError(_("the file changed since it was registered; it is not sent"), file=file,
+                          hint=_("attach only what was issued: restore it or generate the batch "
+                                 "again"))
     return Attachment(file, sha256, MIME[fmt])

@@ -18,6 +18,7 @@ from oficios.delivery.message import ChangedAttachment, Outgoing, build
 from oficios.delivery.prepare import Plan
 from oficios.delivery.smtp import Connection, DeliveryError, Dropped, Permanent, Settings, Transient
 from oficios.errors import OutputError
+from oficios.i18n import gettext as _
 from oficios.pipeline import Progress
 
 MAX_BACKOFF = 300.0  # seconds: the longest wait between two attempts at one message
@@ -104,16 +105,19 @@ def confirm_delivered(plan: Plan, keys: list[str]) -> list[str]:
     by_key = {item.key: item for item in plan.items}
     unknown = [k for k in keys if k not in by_key]
     if unknown:
-        raise DeliveryError(f"no hay carta para enviar con clave {', '.join(unknown)}",
-                            hint="use claves de la nómina (y de --only, si lo dio)")
+        raise DeliveryError(_("there is no letter to send with key {keys}").format(
+                                keys=", ".join(unknown)),
+                            hint=_("use keys of the roster (and of --only, if you gave it)"))
     with _sending_lock(plan.register), Register(plan.register) as db:
         ledger = Ledger(db)
         current = ledger.deliveries(plan.batch.id)
         wrong = [k for k in keys if k not in current or current[k].state != SENDING]
         if wrong:
             raise DeliveryError(
-                f"no están inciertas ('enviando'): {', '.join(wrong)}", file=plan.register,
-                hint="solo se confirma a mano un correo que un envío detenido dejó 'enviando'")
+                _("not uncertain ('enviando'): {keys}").format(keys=", ".join(wrong)),
+                file=plan.register,
+                hint=_("only an e-mail that a stopped sending run left 'enviando' is confirmed "
+                       "by hand"))
         for key in keys:
             ledger.confirm(by_key[key].letter_id, f"confirmado a mano {now()}: "
                                                   f"{by_key[key].message_id} fue entregado")
@@ -126,8 +130,8 @@ def _send_one(connection: Connection, ledger: Ledger, item: Outgoing, attempts: 
     try:
         data = build(item)
     except ChangedAttachment as exc:
-        raise DeliveryError("el archivo cambió mientras se enviaba el lote; no se envía",
-                            file=exc.path, hint="vuelva a ejecutar oficios send") from None
+        raise DeliveryError(_("the file changed while the batch was being sent; it is not sent"),
+                            file=exc.path, hint=_("run oficios send again")) from None
     for attempt in range(1, attempts + 1):
         last = attempt == attempts
         try:
@@ -147,10 +151,10 @@ def _send_one(connection: Connection, ledger: Ledger, item: Outgoing, attempts: 
             ledger.attempt_failed(item.letter_id, f"conexión perdida: {exc}", final=False)
             if last:
                 raise DeliveryError(
-                    f"se perdió la conexión con el servidor SMTP y no se pudo recuperar tras "
-                    f"{attempts} intentos: {exc}",
-                    hint="lo aceptado quedó registrado; vuelva a ejecutar oficios send más "
-                         "tarde y se enviará solo lo que falta") from None
+                    _("the connection to the SMTP server was lost and could not be recovered "
+                      "after {attempts} attempts: {reason}").format(attempts=attempts, reason=exc),
+                    hint=_("what was accepted stays registered; run oficios send again later "
+                           "and only what is missing will be sent")) from None
         else:
             ledger.accepted(item.letter_id, reply)
             return None
@@ -185,14 +189,14 @@ def _sending_lock(register: Path) -> Iterator[None]:
     try:
         handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole run
     except OSError as exc:
-        raise OutputError(f"no se puede crear el archivo de bloqueo: {exc.strerror}",
+        raise OutputError(_("the lock file cannot be created: {reason}").format(reason=exc.strerror),
                           file=lock_path) from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DeliveryError("otro proceso está enviando correos de este registro",
-                                file=register, hint="espere a que termine") from None
+            raise DeliveryError(_("another process is sending e-mails of this register"),
+                                file=register, hint=_("wait until it finishes")) from None
         yield
     finally:
         handle.close()

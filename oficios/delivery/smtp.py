@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import OficiosError
+from oficios.i18n import gettext as _
 
 SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -79,14 +80,15 @@ class Connection:
 
     def __init__(self, settings: Settings) -> None:
         if settings.security not in SECURITY:
-            raise DeliveryError(f"seguridad SMTP desconocida '{settings.security}'",
-                                hint="use starttls, tls o none")
+            raise DeliveryError(_("unknown SMTP security '{security}'").format(
+                                security=settings.security), hint=_("use starttls, tls or none"))
         if settings.user and settings.security == "none":
-            raise DeliveryError("no se envía una contraseña SMTP por una conexión sin cifrar",
-                                hint="use --security starttls o tls, o no dé --user")
+            raise DeliveryError(_("an SMTP password is not sent over an unencrypted connection"),
+                                hint=_("use --security starttls or tls, or do not give --user"))
         if settings.user and not settings.password:
-            raise DeliveryError(f"falta la contraseña SMTP de '{settings.user}'",
-                                hint=f"póngala en la variable de entorno {PASSWORD_VARIABLE}")
+            raise DeliveryError(_("the SMTP password of '{user}' is missing").format(user=settings.user),
+                                hint=_("put it in the environment variable {variable}").format(
+                                    variable=PASSWORD_VARIABLE))
         self.settings = settings
         self._smtp = None
 
@@ -116,29 +118,33 @@ class Connection:
             smtp.ehlo()
             if s.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise DeliveryError(f"el servidor {s.address} no ofrece STARTTLS",
-                                        hint="use --security tls (puerto 465) si usa TLS "
-                                             "implícito, o none si no cifra")
+                    raise DeliveryError(_("the server {address} does not offer STARTTLS").format(
+                                            address=s.address),
+                                        hint=_("use --security tls (port 465) if it uses implicit "
+                                               "TLS, or none if it does not encrypt"))
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
                 _login(smtp, s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             _quit(smtp)
-            raise DeliveryError(f"el servidor {s.address} rechazó el usuario o la contraseña: "
-                                f"{_reply(exc.smtp_code, exc.smtp_error)}",
-                                hint=f"revise --user y {PASSWORD_VARIABLE}") from None
+            raise DeliveryError(_("the server {address} refused the user or the password: "
+                                  "{reply}").format(address=s.address,
+                                                    reply=_reply(exc.smtp_code, exc.smtp_error)),
+                                hint=_("check --user and {variable}").format(
+                                    variable=PASSWORD_VARIABLE)) from None
         except ssl.SSLError as exc:
             _quit(smtp)
-            raise DeliveryError(f"no se pudo establecer TLS con {s.address}: {exc}",
-                                hint="revise --security y el certificado del servidor "
-                                     "(--cafile para una autoridad propia)") from None
+            raise DeliveryError(_("TLS could not be established with {address}: {reason}").format(
+                                    address=s.address, reason=exc),
+                                hint=_("check --security and the server's certificate "
+                                       "(--cafile for an authority of your own)")) from None
         except smtplib.SMTPResponseException as exc:
             _quit(smtp)
             if 400 <= exc.smtp_code < 500:
                 raise Dropped(f"{s.address}: {_reply(exc.smtp_code, exc.smtp_error)}") from None
-            raise DeliveryError(f"el servidor {s.address} no acepta la conexión: "
-                                f"{_reply(exc.smtp_code, exc.smtp_error)}") from None
+            raise DeliveryError(_("the server {address} does not accept the connection: {reply}").format(
+                address=s.address, reply=_reply(exc.smtp_code, exc.smtp_error))) from None
         except (smtplib.SMTPException, OSError) as exc:
             _quit(smtp)
             raise Dropped(f"{s.address}: {exc or type(exc).__name__}") from None
@@ -159,10 +165,11 @@ class Connection:
             code, text = smtp.mail(sender)
             if code == 530:  # login or encryption required: every message would fail alike
                 self.close()
-                raise DeliveryError(f"el servidor {self.settings.address} no acepta correo sin "
-                                    f"más: {_reply(code, text)}",
-                                    hint="revise --security (starttls o tls) y dé --user con "
-                                         f"{PASSWORD_VARIABLE}")
+                raise DeliveryError(_("the server {address} does not accept mail just like that: "
+                                      "{reply}").format(address=self.settings.address,
+                                                        reply=_reply(code, text)),
+                                    hint=_("check --security (starttls or tls) and give --user "
+                                           "with {variable}").format(variable=PASSWORD_VARIABLE))
             if code != 250:
                 self._refused(code, text)
             for address in recipients:
@@ -248,19 +255,22 @@ def read_settings_file(path: Path) -> dict:
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("smtp")
     except FileNotFoundError:
-        raise DeliveryError("no existe el archivo de configuración SMTP", file=path) from None
+        raise DeliveryError(_("the SMTP settings file does not exist"), file=path) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DeliveryError(f"no es TOML válido: {exc}", file=path) from None
+        raise DeliveryError(_("it is not valid TOML: {reason}").format(reason=exc),
+                            file=path) from None
     if not isinstance(table, dict):
-        raise DeliveryError("falta la tabla [smtp]", file=path,
-                            hint='escriba [smtp] con host = "...", port, security, user, sender')
+        raise DeliveryError(_("the table [smtp] is missing"), file=path,
+                            hint=_('write [smtp] with host = "...", port, security, user, sender'))
     unknown = sorted(set(table) - SETTINGS_KEYS)
     if "password" in unknown or "clave" in unknown:
-        raise DeliveryError("la contraseña no se guarda en el archivo de configuración", file=path,
-                            hint=f"bórrela y póngala en la variable de entorno {PASSWORD_VARIABLE}")
+        raise DeliveryError(_("the password is not kept in the settings file"), file=path,
+                            hint=_("delete it and put it in the environment variable "
+                                   "{variable}").format(variable=PASSWORD_VARIABLE))
     if unknown:
-        raise DeliveryError(f"[smtp] tiene claves desconocidas: {', '.join(unknown)}", file=path,
-                            hint=f"use {', '.join(sorted(SETTINGS_KEYS))}")
+        raise DeliveryError(_("[smtp] has unknown keys: {keys}").format(keys=", ".join(unknown)),
+                            file=path, hint=_("use {keys}").format(
+                                keys=", ".join(sorted(SETTINGS_KEYS))))
     if "cafile" in table:
         table["cafile"] = (path.parent / table["cafile"]).resolve()
     return table

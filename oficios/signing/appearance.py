@@ -36,23 +36,25 @@ class Appearance:
     def from_template(cls, template) -> Appearance:
         """The template's choice; the defaults when it has no [firma_electronica] table."""
         from oficios.errors import TemplateError
+        from oficios.i18n import gettext as _
         from oficios.template import METADATA_FILE
 
         table = template.meta.get("firma_electronica", {})
         where = template.folder / METADATA_FILE
         if not isinstance(table, dict):
-            raise TemplateError("[firma_electronica] must be a table", file=where)
+            raise TemplateError(_("[{table}] must be a table").format(table="firma_electronica"),
+                                file=where)
         unknown = sorted(set(table) - {"modo", "leyenda"})
         if unknown:
-            raise TemplateError(f"[firma_electronica] has unknown keys: {', '.join(unknown)}",
-                                file=where, hint="it takes modo and leyenda")
+            raise TemplateError(_("[firma_electronica] has unknown keys: {keys}").format(
+                keys=", ".join(unknown)), file=where, hint=_("it takes modo and leyenda"))
         modo = table.get("modo", "visible")
         if modo not in MODES:
-            raise TemplateError(f"[firma_electronica] modo = {modo!r} is not a mode", file=where,
-                                hint='write modo = "visible" or modo = "invisible"')
+            raise TemplateError(_("[firma_electronica] modo = {value} is not a mode").format(
+                value=repr(modo)), file=where, hint=_('write modo = "visible" or modo = "invisible"'))
         leyenda = table.get("leyenda", DEFAULT_LEYENDA)
         if not isinstance(leyenda, str) or not leyenda.strip():
-            raise TemplateError("[firma_electronica] leyenda must be a text", file=where)
+            raise TemplateError(_("[firma_electronica] leyenda must be a text"), file=where)
         return cls(modo, leyenda.strip())
 
 

@@ -1,4 +1,5 @@
-"""Checking a PDF's signatures with pyHanko's validator, and saying the result in Spanish."""
+"""Checking a PDF's signatures with pyHanko's validator, and saying the result in the
+user's language."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oficios.errors import OficiosError
+from oficios.i18n import N_, gettext as _
 from oficios.signing.keys import SigningError, quiet_pyhanko
 
 
@@ -66,8 +68,9 @@ def check_signatures(path: Path, trust_roots: list[Path]) -> SignatureReport:
         try:
             roots += list(load_certs_from_pemder([str(root)]))
         except (OSError, ValueError) as exc:
-            raise SigningError(f"no se puede leer el certificado raíz: {exc}", file=root,
-                               hint="indique con --trust un certificado PEM o DER") from None
+            raise SigningError(_("the root certificate cannot be read: {reason}").format(reason=exc),
+                               file=root, hint=_("give a PEM or DER certificate with --trust")) \
+                from None
     if not Path(path).is_file():
         raise OficiosError("file not found", file=path, hint="give the path of a PDF")
     checks = []
@@ -76,14 +79,15 @@ def check_signatures(path: Path, trust_roots: list[Path]) -> SignatureReport:
             reader = PdfFileReader(f, strict=False)
             signatures = list(reader.embedded_signatures)
         except Exception as exc:  # a damaged or altered file may not parse at all
-            return SignatureReport(Path(path), (), f"el PDF no se puede leer ({type(exc).__name__}: "
-                                                    f"{exc}): está dañado o fue alterado")
+            return SignatureReport(Path(path), (), _(
+                "the PDF cannot be read ({reason}): it is damaged or was altered").format(
+                    reason=f"{type(exc).__name__}: {exc}"))
         for embedded in signatures:
             context = ValidationContext(trust_roots=roots, allow_fetching=False,
                                         revocation_mode="soft-fail")
             checks.append(_check_one(embedded, context))
     return SignatureReport(Path(path), tuple(checks),
-                           None if checks else "el archivo no tiene firma electrónica")
+                           None if checks else _("the file has no electronic signature"))
 
 
 def _check_one(embedded, context) -> SignatureCheck:
@@ -95,17 +99,18 @@ def _check_one(embedded, context) -> SignatureCheck:
         status = validate_pdf_signature(embedded, context)
     except Exception as exc:  # the signature's own bytes were damaged
         return SignatureCheck(name, "?", None, False, False, False, False, None,
-                              f"la firma no se puede leer ({type(exc).__name__})")
+                              _("the signature cannot be read ({reason})").format(
+                                  reason=type(exc).__name__))
     cert = status.signing_cert
     signer = cert.subject.native.get("common_name") or cert.subject.human_friendly
     changed = status.coverage != SignatureCoverageLevel.ENTIRE_FILE
     changes = None
     if changed:
         level = getattr(status.modification_level, "name", str(status.modification_level))
-        changes = _CHANGES.get(level, level)
+        changes = _(_CHANGES[level]) if level in _CHANGES else level
     problem = None
     if not status.trusted:
-        problem = str(getattr(status.trust_problem_indic, "name", "") or "sin cadena")
+        problem = str(getattr(status.trust_problem_indic, "name", "") or _("no chain"))
     return SignatureCheck(
         field=name, signer=str(signer), signing_time=status.signer_reported_dt,
         timestamped=status.timestamp_validity is not None,
@@ -113,35 +118,37 @@ def _check_one(embedded, context) -> SignatureCheck:
         changed_after=changed, changes=changes, trust_problem=problem)
 
 
-_CHANGES = {
-    "NONE": "una actualización incremental sin cambios de contenido",
-    "LTA_UPDATES": "información de validación o sellos de tiempo agregados",
-    "FORM_FILLING": "campos de formulario llenados",
-    "ANNOTATIONS": "anotaciones agregadas o modificadas",
-    "OTHER": "cambios al contenido del documento",
+_CHANGES = {  # translated where they are shown
+    "NONE": N_("an incremental update without changes to the content"),
+    "LTA_UPDATES": N_("validation information or timestamps added"),
+    "FORM_FILLING": N_("form fields filled in"),
+    "ANNOTATIONS": N_("annotations added or changed"),
+    "OTHER": N_("changes to the document's content"),
 }
 
 
 def describe_signatures(report: SignatureReport) -> list[str]:
-    """The report in plain Spanish lines, for the command line."""
+    """The report in plain lines of the user's language, for the command line."""
     if report.problem:
-        return [f"FIRMA: {report.problem}."]
+        return [_("SIGNATURE: {problem}.").format(problem=report.problem)]
     lines = []
     for number, s in enumerate(report.signatures, 1):
         when = (s.signing_time.astimezone().strftime("%d-%m-%Y %H:%M:%S %Z")
-                if s.signing_time else "sin fecha declarada")
-        lines.append(f"FIRMA {number} ({s.field}): firmada por {s.signer}, el {when}"
-                     + (" (con sello de tiempo)." if s.timestamped else
-                        " (hora declarada por el firmante, sin sello de tiempo)."))
-        lines.append("  Integridad: el contenido firmado está intacto." if s.intact else
-                     "  Integridad: ALTERADO: el contenido firmado no coincide con la firma.")
-        lines.append(f"  Cambios después de firmar: SÍ, {s.changes}." if s.changed_after else
-                     "  Cambios después de firmar: ninguno.")
-        lines.append("  Confianza: la cadena del certificado llega a la raíz de confianza."
+                if s.signing_time else _("no date declared"))
+        lines.append((_("SIGNATURE {number} ({field}): signed by {signer}, on {when} (with a "
+                        "timestamp).") if s.timestamped else
+                      _("SIGNATURE {number} ({field}): signed by {signer}, on {when} (time "
+                        "declared by the signer, without a timestamp).")).format(
+            number=number, field=s.field, signer=s.signer, when=when))
+        lines.append(_("  Integrity: the signed content is intact.") if s.intact else
+                     _("  Integrity: ALTERED: the signed content does not match the signature."))
+        lines.append(_("  Changes after signing: YES, {changes}.").format(changes=s.changes)
+                     if s.changed_after else _("  Changes after signing: none."))
+        lines.append(_("  Trust: the certificate's chain reaches the trust root.")
                      if s.trusted else
-                     "  Confianza: NO: la cadena del certificado no llega a ninguna raíz dada "
-                     f"con --trust ({s.trust_problem}).")
-    lines.append("  Revocación: no consultada (sin conexión a la red).")
-    lines.append("Resultado de la firma: VÁLIDA." if report.ok else
-                 "Resultado de la firma: NO VÁLIDA: no confíe en este archivo como firmado.")
+                     _("  Trust: NO: the certificate's chain reaches no root given with --trust "
+                       "({problem}).").format(problem=s.trust_problem))
+    lines.append(_("  Revocation: not checked (no network connection)."))
+    lines.append(_("Signature result: VALID.") if report.ok else
+                 _("Signature result: NOT VALID: do not trust this file as signed."))
     return lines

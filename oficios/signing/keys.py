@@ -1,7 +1,7 @@
 """The signing key: where it is (`SignerSpec`), opening it, and checking it can sign now.
 
 A `SignerSpec` is small and picklable, sent once to every rendering worker; `load()` opens
-the key in that process and refuses, with a Spanish message and exit code 6, anything that
+the key in that process and refuses, with a message from the catalog and exit code 8, anything that
 would make a bad signature: a wrong password or PIN, a certificate outside its dates or not
 for signing, a token without the key, a missing PKCS#11 library.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oficios.errors import OficiosError
+from oficios.i18n import gettext as _
 from oficios.signing.appearance import Appearance
 
 if TYPE_CHECKING:
@@ -60,8 +61,8 @@ class SignerSpec:
         """Opens the key and checks it can sign now; raises SigningError saying why not."""
         quiet_pyhanko()
         if (self.pkcs12 is None) == (self.pkcs11_token is None):
-            raise SigningError("indique una sola fuente de la clave de firma",
-                               hint="use --pkcs12 ARCHIVO o --pkcs11-token ETIQUETA")
+            raise SigningError(_("give one source of the signing key"),
+                               hint=_("use --pkcs12 FILE or --pkcs11-token LABEL"))
         if self.pkcs12 is not None:
             signer, cert, source = _load_pkcs12(self.pkcs12, self.secret)
         else:
@@ -83,24 +84,24 @@ def _load_pkcs12(path: Path, secret: str):
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise SigningError("no existe el archivo de la clave de firma", file=path,
-                           hint="indique un archivo .p12 o .pfx con --pkcs12") from None
+        raise SigningError(_("the signing key file does not exist"), file=path,
+                           hint=_("give a .p12 or .pfx file with --pkcs12")) from None
     except OSError as exc:
-        raise SigningError(f"no se puede leer el archivo de la clave de firma: {exc.strerror}",
-                           file=path) from None
+        raise SigningError(_("the signing key file cannot be read: {reason}").format(
+            reason=exc.strerror), file=path) from None
     password = secret.encode("utf-8") if secret else None
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, password)
     except ValueError:
-        hint = ("la contraseña se toma de OFICIOS_FIRMA_CLAVE o se pregunta" if secret else
-                "el archivo pide contraseña: defina OFICIOS_FIRMA_CLAVE o escríbala al preguntarse")
-        raise SigningError("la contraseña no abre el archivo PKCS#12 (o el archivo no es un "
-                           "PKCS#12)", file=path, hint=hint) from None
+        hint = (_("the password is taken from OFICIOS_FIRMA_CLAVE or asked for") if secret else
+                _("the file asks for a password: set OFICIOS_FIRMA_CLAVE or type it when asked"))
+        raise SigningError(_("the password does not open the PKCS#12 file (or the file is not a "
+                             "PKCS#12)"), file=path, hint=hint) from None
     if key is None or cert is None:
-        raise SigningError("el archivo PKCS#12 no contiene una clave privada con su certificado",
+        raise SigningError(_("the PKCS#12 file does not hold a private key with its certificate"),
                            file=path) from None
     if key.public_key().public_numbers() != cert.public_key().public_numbers():
-        raise SigningError("la clave privada del archivo PKCS#12 no corresponde a su certificado",
+        raise SigningError(_("the private key of the PKCS#12 file does not match its certificate"),
                            file=path)
     loaded = SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=password)
     signer = _key_signer_class()(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
@@ -136,9 +137,9 @@ def _load_pkcs11(spec: SignerSpec):
     module = spec.pkcs11_module
     source = f"token '{spec.pkcs11_token}'"
     if not module or not Path(module).is_file():
-        raise SigningError(f"no se encuentra la biblioteca PKCS#11 '{module or ''}'",
-                           hint="instale el software del token (p. ej. softhsm2 u opensc) e "
-                                "indique su biblioteca .so con --pkcs11-module")
+        raise SigningError(_("the PKCS#11 library '{module}' is not found").format(module=module or ""),
+                           hint=_("install the token's software (e.g. softhsm2 or opensc) and "
+                                  "give its .so library with --pkcs11-module"))
     from cryptography import x509
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
@@ -156,22 +157,24 @@ def _load_pkcs11(spec: SignerSpec):
     except Exception as exc:  # python-pkcs11 raises one class per PKCS#11 return code
         name = type(exc).__name__
         if "Pin" in name:
-            raise SigningError(f"el PIN no abre el {source}", hint="revise OFICIOS_PIN") from None
+            raise SigningError(_("the PIN does not open the {source}").format(source=source),
+                               hint=_("check OFICIOS_PIN")) from None
         if "No token" in str(exc):
-            raise SigningError(f"no hay un {source} conectado",
-                               hint="conecte el token o revise --pkcs11-token") from None
-        raise SigningError(f"no se pudo abrir el {source} con {module}: {name} {exc}".strip(),
-                           hint="revise --pkcs11-module y --pkcs11-token") from None
+            raise SigningError(_("no {source} is connected").format(source=source),
+                               hint=_("connect the token or check --pkcs11-token")) from None
+        raise SigningError(_("the {source} could not be opened with {module}: {reason}").format(
+            source=source, module=module, reason=f"{name} {exc}".strip()),
+            hint=_("check --pkcs11-module and --pkcs11-token")) from None
     key = spec.pkcs11_key or "firma"
     signer = PKCS11Signer(session, key_label=key, cert_label=key, other_certs_to_pull=None)
     try:
         cert = signer.signing_cert  # pulls the certificate and finds the private key
     except Exception:
         session.close()
-        raise SigningError(f"el {source} no tiene una clave de firma con la etiqueta '{key}' "
-                           "(con su certificado)",
-                           hint="revise --pkcs11-key; `pkcs11-tool -O` lista lo que el token "
-                                "contiene") from None
+        raise SigningError(_("the {source} has no signing key labelled '{key}' (with its "
+                             "certificate)").format(source=source, key=key),
+                           hint=_("check --pkcs11-key; `pkcs11-tool -O` lists what the token "
+                                  "holds")) from None
     return signer, x509.load_der_x509_certificate(cert.dump()), source
 
 
@@ -188,21 +191,25 @@ def _check_certificate(cert, source: str, now: dt.datetime) -> None:
 
     name = _common_name(cert)
     if now < cert.not_valid_before_utc:
-        raise SigningError(f"el certificado de {name} ({source}) aún no es válido: rige desde "
-                           f"el {cert.not_valid_before_utc:%d-%m-%Y %H:%M} UTC",
-                           hint="firme desde esa fecha o use otro certificado")
+        raise SigningError(_("the certificate of {name} ({source}) is not valid yet: it is valid "
+                             "from {start} UTC").format(
+                               name=name, source=source,
+                               start=f"{cert.not_valid_before_utc:%d-%m-%Y %H:%M}"),
+                           hint=_("sign from that date or use another certificate"))
     if now > cert.not_valid_after_utc:
-        raise SigningError(f"el certificado de {name} ({source}) venció el "
-                           f"{cert.not_valid_after_utc:%d-%m-%Y %H:%M} UTC",
-                           hint="renueve el certificado de firma")
+        raise SigningError(_("the certificate of {name} ({source}) expired on {end} UTC").format(
+                               name=name, source=source,
+                               end=f"{cert.not_valid_after_utc:%d-%m-%Y %H:%M}"),
+                           hint=_("renew the signing certificate"))
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return  # RFC 5280: no key usage extension means any use
     if not (usage.digital_signature or usage.content_commitment):
-        raise SigningError(f"el certificado de {name} ({source}) no permite firmar: su uso de "
-                           "clave no incluye firma digital ni no repudio",
-                           hint="use el certificado de firma, no el de cifrado")
+        raise SigningError(_("the certificate of {name} ({source}) does not allow signing: its key "
+                             "usage includes neither digital signature nor non-repudiation").format(
+                               name=name, source=source),
+                           hint=_("use the signing certificate, not the encryption one"))
 
 
 def _common_name(cert) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from oficios.i18n import gettext as _
 from oficios.signing.appearance import (BOX_GAP, BOX_HEIGHT, BOX_WIDTH, LINE_HEIGHT, anchor,
                                         box_style, now_text, print_line)
 from oficios.signing.keys import SignerSpec, SigningError, close_key
@@ -94,8 +95,9 @@ class LetterSigner:
                 writer, output=out, appearance_text_params=params or None,
                 bytes_reserved=self._room()))
         except Exception as exc:  # the token was pulled out, the TSA did not answer...
-            raise SigningError(f"la firma falló: {type(exc).__name__}: {exc}",
-                               hint="no se escribió ningún archivo a medio firmar") from None
+            raise SigningError(_("the signature failed: {reason}").format(
+                reason=f"{type(exc).__name__}: {exc}"),
+                hint=_("no half-signed file was written")) from None
         return out.getvalue()
 
 
