@@ -42,26 +42,15 @@ def cluster_check(address: str) -> None:
 
 
 def _summary(facts: dict[str, str]) -> str:
-    facts = {name: _fact(value) for name, value in facts.items()}
+    from oficios.cluster import fact_text
+
+    facts = {name: fact_text(value) for name, value in facts.items()}
     return _("oficios {oficios}, Python {python}, WeasyPrint {weasyprint}, python-docx {docx}, "
              "Pango {pango}, HarfBuzz subsetting: {harfbuzz}, zlib {zlib}, resources {resources}, "
              "system fonts: {fonts}").format(
         oficios=facts["oficios"], python=facts["python"], weasyprint=facts["weasyprint"],
         docx=facts["python-docx"], pango=facts["pango"], harfbuzz=facts["harfbuzz_subset"],
         zlib=facts["zlib"], resources=facts["recursos"], fonts=facts["fuentes_del_sistema"])
-
-
-def _fact(value: str) -> str:
-    """A fact as a person reads it: the words a machine reports (in Spanish, the same on every
-    machine so that they compare) in the user's language; versions and hashes as they are."""
-    words = {"sí": _("yes"), "no": _("no"), "ausente": _("absent"),
-             "fc-list ausente": _("fc-list absent")}
-    if value in words:
-        return words[value]
-    count, _space, unit = value.partition(" ")
-    if unit == "familias" and count.isdigit():
-        return ngettext("{count} family", "{count} families", int(count)).format(count=count)
-    return value
 
 
 def _advice(workers) -> list[str]:

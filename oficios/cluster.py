@@ -168,13 +168,28 @@ def prepare(template: TemplateFiles) -> dict[str, str]:
 def differences(expected: dict[str, str], facts: dict[str, str]) -> list[str]:
     """What a worker has that would change a letter's bytes, in Spanish ('' for nothing)."""
     found = [_("{name} {found} (the coordinator has {value})").format(
-                 name=name, found=facts.get(name, _("absent")), value=value)
+                 name=name, found=fact_text(facts.get(name, "ausente")), value=fact_text(value))
              for name, value in expected.items()
              if name not in INFORMATIVE and facts.get(name) != value]
     if "plantilla" in expected and facts.get("plantilla") not in (None, expected["plantilla"]):
         found.append(_("its copy of the template, {folder}, was modified: delete it so that it "
                        "receives the coordinator's").format(folder=facts.get("carpeta_plantilla")))
     return found
+
+
+def fact_text(value: str) -> str:
+    """A fact as a person reads it: the words machines report (Spanish, the same on every
+    machine so that facts compare) in the user's language; versions and hashes as they are."""
+    from oficios.i18n import ngettext
+
+    words = {"sí": _("yes"), "no": _("no"), "ausente": _("absent"),
+             "fc-list ausente": _("fc-list absent"), "activo": _("active"), "apagado": _("off")}
+    if value in words:
+        return words[value]
+    count, _space, unit = value.partition(" ")
+    if unit == "familias" and count.isdigit():
+        return ngettext("{count} family", "{count} families", int(count)).format(count=count)
+    return value
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from oficios.delivery.message import ChangedAttachment, Outgoing, build
 from oficios.delivery.prepare import Plan
 from oficios.delivery.smtp import Connection, DeliveryError, Dropped, Permanent, Settings, Transient
 from oficios.errors import OutputError
-from oficios.i18n import gettext as _
+from oficios.i18n import gettext as _, ngettext
 from oficios.pipeline import Progress
 
 MAX_BACKOFF = 300.0  # seconds: the longest wait between two attempts at one message
@@ -151,8 +151,11 @@ def _send_one(connection: Connection, ledger: Ledger, item: Outgoing, attempts: 
             ledger.attempt_failed(item.letter_id, f"conexión perdida: {exc}", final=False)
             if last:
                 raise DeliveryError(
-                    _("the connection to the SMTP server was lost and could not be recovered "
-                      "after {attempts} attempts: {reason}").format(attempts=attempts, reason=exc),
+                    ngettext("the connection to the SMTP server was lost and could not be "
+                             "recovered after {attempts} attempt: {reason}",
+                             "the connection to the SMTP server was lost and could not be "
+                             "recovered after {attempts} attempts: {reason}",
+                             attempts).format(attempts=attempts, reason=exc),
                     hint=_("what was accepted stays registered; run oficios send again later "
                            "and only what is missing will be sent")) from None
         else:

@@ -72,7 +72,7 @@ def check_signatures(path: Path, trust_roots: list[Path]) -> SignatureReport:
                                file=root, hint=_("give a PEM or DER certificate with --trust")) \
                 from None
     if not Path(path).is_file():
-        raise OficiosError("file not found", file=path, hint="give the path of a PDF")
+        raise OficiosError(_("file not found"), file=path, hint=_("give the path of a PDF"))
     checks = []
     with open(path, "rb") as f:
         try:
