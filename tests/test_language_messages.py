@@ -241,3 +241,24 @@ def test_cluster_differences_and_facts_are_shown_in_english(english):
     assert "Pango absent, HarfBuzz subsetting: yes" in shown
     assert shown.endswith("system fonts: 12 families")
     assert not spanish_left(shown, ("ausente", "sí", "familias")), shown
+
+
+def test_every_message_of_the_pot_has_a_spanish_translation():
+    from babel.messages.pofile import read_po
+
+    locale = ROOT / "oficios" / "locale"
+    with (locale / "oficios.pot").open("rb") as f:
+        template = read_po(f)
+    with (locale / "es" / "LC_MESSAGES" / "oficios.po").open("rb") as f:
+        spanish = read_po(f, locale="es")
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        entry = spanish.get(message.id)
+        strings = [] if entry is None else \
+            [entry.string] if isinstance(entry.string, str) else list(entry.string)
+        if entry is None or entry.fuzzy or not strings or not all(strings):
+            missing.append(message.id)
+    assert len(template) > 600
+    assert not missing, f"untranslated (translate them in the .po): {missing}"
