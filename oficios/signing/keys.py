@@ -1,9 +1,9 @@
 """The signing key: where it is (`SignerSpec`), opening it, and checking it can sign now.
 
 A `SignerSpec` is small and picklable, sent once to every rendering worker; `load()` opens
-the key in that process and refuses, with a message from the catalog and exit code 8, anything that
-would make a bad signature: a wrong password or PIN, a certificate outside its dates or not
-for signing, a token without the key, a missing PKCS#11 library.
+the key in that process and refuses, with a message in the user's language and exit code 8,
+anything that would make a bad signature: a wrong password or PIN, a certificate outside its
+dates or not for signing, a token without the key, a missing PKCS#11 library.
 """
 
 from __future__ import annotations
