@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--letters", type=int, default=96)
     args = parser.parse_args()
     template = OficioTemplate(ROOT / "templates" / "mideplan-01-A-264")
-    recipients = load_roster(ROOT / "recipients" / "municipalidades.csv").recipients[:args.letters]
+    recipients = load_roster(ROOT / "recipients" / "municipalidades.csv", key_column=template.key_column,
+                             key_digits=template.key_digits).recipients[:args.letters]
     merger, pdf, docx = Merger(template), PdfRenderer(template.folder), DocxRenderer()
     composer = ComposingRenderer(pdf)
     stages: dict[str, float] = {}
