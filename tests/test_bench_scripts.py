@@ -33,7 +33,7 @@ def test_profile_pdf_prints_every_stage_of_a_whole_letter():
 
 def test_profile_compose_prints_every_stage_of_a_composed_letter():
     out = _bench("bench/profile_compose.py", "--letters", "4")
-    for stage in ("own layers: WeasyPrint layout", "compose (pikepdf/qpdf)", "DOCX",
+    for stage in ("own layers: stamped lines", "compose (pikepdf/qpdf)", "DOCX",
                   "archive copy (main process)", "A PDF rendered whole"):
         assert stage in out
 
