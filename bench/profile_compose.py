@@ -36,7 +36,8 @@ def main() -> None:
     parser.add_argument("--letters", type=int, default=96)
     args = parser.parse_args()
     template = OficioTemplate(ROOT / "templates" / "mideplan-01-A-264")
-    recipients = load_roster(ROOT / "recipients" / "municipalidades.csv").recipients[:args.letters]
+    recipients = load_roster(ROOT / "recipients" / "municipalidades.csv", key_column=template.key_column,
+                             key_digits=template.key_digits).recipients[:args.letters]
     merger, pdf, docx = Merger(template), PdfRenderer(template.folder), DocxRenderer()
     composer = ComposingRenderer(pdf)
     stages: dict[str, float] = {}
@@ -61,9 +62,15 @@ def main() -> None:
                                  f"CODE-{i:04d}-XX") for i, r in enumerate(recipients[start:start + CHUNK])]
                 parts = [shared_part(letter) for letter in letters]
                 tops = [composer.tops[part] for part in parts]
-                html = pdf.env.get_template("oficio-capas.html.j2").render(letters=letters, tops=tops)
-                document = timed("own layers: WeasyPrint layout", pdf._lay_out, html, "oficio-capas.css")
-                own = Layers(timed("own layers: WeasyPrint draw + write", document.write_pdf))
+                own = timed("own layers: stamped lines (WeasyPrint, pikepdf)", composer._stamped,
+                            letters, parts)
+                if own is None:  # the letters' own layers laid out page by page, as a fallback
+                    html = pdf.env.get_template("oficio-capas.html.j2").render(letters=letters,
+                                                                               tops=tops)
+                    document = timed("own layers laid out: WeasyPrint layout", pdf._lay_out,
+                                     html, "oficio-capas.css")
+                    own = Layers(timed("own layers laid out: WeasyPrint draw + write",
+                                       document.write_pdf))
                 for index, letter in enumerate(letters):
                     shared, heading = next(iter(composer.shapes.values()))
                     data = timed("compose (pikepdf/qpdf)", compose, shared.below, heading, own,

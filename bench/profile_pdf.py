@@ -54,7 +54,7 @@ def main() -> None:
             t2 = time.perf_counter()
             document = HTML(string=html, base_url=str(template.folder), url_fetcher=renderer.fetcher)
             t3 = time.perf_counter()
-            rendered = document.render(stylesheets=[renderer.css], font_config=renderer.font_config)
+            rendered = document.render(stylesheets=renderer.css, font_config=renderer.font_config)
             t4 = time.perf_counter()
             data = rendered.write_pdf()
             t5 = time.perf_counter()

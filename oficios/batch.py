@@ -26,8 +26,11 @@ from oficios.output import OutputLayout, write_atomic
 CHUNK = 8  # letters per task when each is rendered whole: smooth progress, cheap tasks
 COMPOSED_CHUNK = 24  # composing shares each chunk's layout of headings: larger chunks pay
 IN_FLIGHT_PER_WORKER = 3  # tasks queued ahead per worker; bounds memory in the main process
-# Imported once by the fork server, so every worker starts with them already loaded.
-PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.compose", "oficios.formats"]
+# Imported once by the fork server, so every worker starts with them already loaded. Our
+# modules import their libraries lazily (`oficios --help` stays instant), so the libraries are
+# named too: importing WeasyPrint alone takes ~0.6 s of CPU, which each worker paid again.
+PRELOAD = ["oficios.render_pdf", "oficios.render_docx", "oficios.compose", "oficios.formats",
+           "weasyprint", "weasyprint.text.fonts", "pikepdf", "docx", "jinja2.sandbox"]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ clear message and exits non-zero, never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -52,16 +53,38 @@ def reports_errors(command):
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException:
             raise
+        except BrokenPipeError as exc:
+            if not _stdout_closed():  # another pipe (a server's socket…): not the reader's doing
+                _internal_error(exc)
+            # The reader stopped reading (`… | head`): what it wanted it has; Python would
+            # complain again when it flushes stdout at exit, so point stdout at nothing.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:  # a bug of ours: say so plainly, without a traceback
-            click.echo(_("Internal error: {kind}: {error}. Nothing partial was left behind; "
-                         "please report this with the command you ran (set OFICIOS_DEBUG=1 to "
-                         "see the traceback).").format(kind=type(exc).__name__, error=exc),
-                       err=True)
-            if _debug():
-                raise
-            sys.exit(EXIT_INTERNAL)
+            _internal_error(exc)
 
     return wrapper
+
+
+def _internal_error(exc: Exception):
+    click.echo(_("Internal error: {kind}: {error}. Nothing partial was left behind; "
+                 "please report this with the command you ran (set OFICIOS_DEBUG=1 to "
+                 "see the traceback).").format(kind=type(exc).__name__, error=exc), err=True)
+    if _debug():
+        raise exc
+    sys.exit(EXIT_INTERNAL)
+
+
+def _stdout_closed() -> bool:
+    """Whether nothing reads standard output any more (a pipe whose reader has gone)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _fd, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _debug() -> bool:
@@ -297,4 +320,10 @@ _add_office_commands()
 
 def main() -> None:
     """Entry point of the `oficios` command."""
-    cli(prog_name="oficios")
+    try:
+        cli(prog_name="oficios")
+    finally:
+        try:  # what is still buffered goes out now, while a closed pipe can be told apart
+            sys.stdout.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

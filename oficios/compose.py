@@ -1,11 +1,21 @@
 """Composing a letter's PDF from layers: a shared layer, and its own pages laid under it.
 
 The only module that imports pikepdf. The shared layer is a PDF of everything the letters of
-one shape have in common, laid out once (see render_pdf.PdfRenderer.shared_layer); each
-letter's own layer pages (its heading and A block on the first page, its running head and
-verification code on later pages) become form XObjects drawn first on the matching pages, so
+one shape have in common, laid out once (see render_pdf.PdfRenderer.shared_layers); each
+letter's own layer pages (its A block and verification code on the first page, its running
+head and code on later pages) become form XObjects drawn first on the matching pages, so
 a reader extracting the text meets the heading and the A block before the body, as in a
 letter rendered whole. Nothing is scaled or moved: layer pages have the letter's page size.
+
+Own layers are stamped when they can be: the first letter of a shape has its own layers laid
+out in full once, which tells where each of its lines is drawn and in which style (a stamp
+plan); the lines of the other letters are then laid out alone, one under another on one page,
+and each is drawn where the shape's letter has it (StampedLayers). Laying out a line alone
+costs WeasyPrint about a tenth of a page with margins around it. A plan is used only after
+its stamps, drawn for the shape's own letter, give the same glyphs, fonts, sizes, places and
+colours as its layers laid out in full; a line that would wrap, a template whose margins say
+something else, or anything else a stamp cannot redraw sends the letters back to being laid
+out page by page.
 """
 
 from __future__ import annotations
@@ -35,6 +45,124 @@ class Layers:
 
     def close(self) -> None:
         self.pdf.close()
+
+
+class StampedLayers(Layers):
+    """The letters' own layers drawn from stamps (render_pdf.PdfRenderer.stamp_plan): the
+    lines of the letters laid out alone on one page (`lines_pdf`; each different line once),
+    each drawn where the letter of the shape has it, in its colour. `places[i * n + j]` is the
+    line of letter i's stamp j (n stamps a letter). forms[2 * i] is letter i's first page,
+    forms[2 * i + 1] its later pages.
+
+    `widths` are the laid-out lines' widths: a line aligned right starts its width before the
+    right end of the shape's. Raises render_pdf.LayoutError if the lines PDF is not as expected.
+    """
+
+    def __init__(self, lines_pdf: bytes, widths: Sequence[float], places: Sequence[int], plan,
+                 letters: int) -> None:
+        import pikepdf
+
+        from oficios.render_pdf import LayoutError
+
+        self.pdf = pikepdf.open(io.BytesIO(lines_pdf))
+        page = self.pdf.pages[0]
+        records = _text_records(page)
+        if len(records) != len(widths) or len(places) != letters * len(plan.stamps):
+            raise LayoutError("the stamped lines are not one text each")
+        head = f"1 0 0 -1 0 {_number(plan.page_size[1])} cm\nq\n0.75 0 0 0.75 0 0 cm\n".encode()
+        self.forms = []
+        count = len(plan.stamps)
+        for letter in range(letters):
+            for number in (0, 1):
+                content = [head]
+                for index, stamp in enumerate(plan.stamps):
+                    if stamp.page != number:
+                        continue
+                    at = places[letter * count + index]
+                    x = stamp.x + stamp.width - widths[at] if stamp.right else stamp.x
+                    content.append(
+                        " ".join(map(_number, stamp.color)).encode() + b" rg\nBT\n"
+                        + f"1 0 0 -1 {_number(x)} {_number(stamp.y)} Tm\n".encode()
+                        + pikepdf.unparse_content_stream(records[at]) + b"\nET\n")
+                content.append(b"Q\n")
+                form = pikepdf.Stream(self.pdf, b"".join(content))
+                form.stream_dict.Type = pikepdf.Name.XObject
+                form.stream_dict.Subtype = pikepdf.Name.Form
+                form.stream_dict.BBox = pikepdf.Array([0, 0, *plan.page_size])
+                form.stream_dict.Resources = page.Resources
+                self.forms.append(self.pdf.make_indirect(form))
+
+
+def _number(value: float) -> str:
+    """A number as WeasyPrint (pydyf) writes it in content streams."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:f}".rstrip("0")
+
+
+# Operators that change the graphics state or clip but paint nothing.
+_STATE = frozenset("q Q cm gs rg RG g G k K cs CS sc scn SC SCN re W W* n w J j M d ri i".split())
+
+
+def _text_records(page) -> list[list]:
+    """What draws each text box of the page, in order: the instructions that follow each text
+    matrix (Tm) inside a text object, up to the next one or the end of the object, each
+    beginning with the font it is drawn in (WeasyPrint sets a font only when it changes)."""
+    import pikepdf
+
+    from oficios.render_pdf import LayoutError
+
+    records: list[list] = []
+    inside, font = False, None
+    for instruction in pikepdf.parse_content_stream(page):
+        operator = str(instruction.operator)
+        if not inside and operator not in _STATE and operator != "BT":
+            # Drawn outside text (an emoji's picture, a line): a stamp would leave it out.
+            raise LayoutError(f"the stamped lines draw with {operator}, not only text")
+        if operator == "BT":
+            inside = True
+        elif operator == "ET":
+            inside = False
+        elif inside and operator == "Tm":
+            records.append([] if font is None else [font])
+        elif inside and records:
+            if operator == "Tf":
+                font = instruction
+                if len(records[-1]) == 1 and records[-1][0] is not font:
+                    records[-1] = []  # a font set before any glyph replaces the one carried
+            records[-1].append(instruction)
+    return records
+
+
+def same_texts(stamped: StampedLayers, laid_out: bytes) -> bool:
+    """Whether the first letter's two stamped forms draw the texts the two pages of its layers
+    laid out in full draw: the same glyphs of the same fonts at the same sizes, places and
+    colours (the fonts' subsets and resource names aside)."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(laid_out)) as pdf:
+        return [_texts(form, form.Resources) for form in stamped.forms[:2]] \
+            == [_texts(page, page.Resources) for page in pdf.pages]
+
+
+def _texts(content, resources) -> list[str]:
+    import pikepdf
+
+    fonts = {str(name): str(font.get("/BaseFont", "")).split("+")[-1]
+             for name, font in resources.get("/Font", {}).items()}
+    texts, color, font, current = [], None, None, None
+    for instruction in pikepdf.parse_content_stream(content):
+        operator = str(instruction.operator)
+        operands = list(instruction.operands)
+        if operator == "rg":
+            color = tuple(float(v) for v in operands)
+        elif operator == "Tm":
+            current = [color, tuple(float(v) for v in operands)]
+            texts.append(current)
+        elif operator == "Tf":
+            font = (fonts.get(str(operands[0])), float(operands[1]))
+        elif operator in ("TJ", "Tj", "Ts") and current is not None:
+            current += [font, pikepdf.unparse_content_stream([instruction])]
+    return sorted(map(repr, texts))
 
 
 def compose(below: bytes, heading: Layers, own: Layers, first: int, title: str) -> bytes:
@@ -135,7 +263,9 @@ def plan(letters: Sequence[Letter], template, *, exact: bool = False) -> Plan:
 class ComposingRenderer:
     """Renders chunks of letters as composed PDFs; a render_pdf.PdfRenderer lays out the
     layers. Shared layers are kept per shape (shared part and height of the A block), so a
-    letter whose A block wraps to another line gets shared layers of its own shape."""
+    letter whose A block wraps to another line gets shared layers of its own shape; own layers
+    are stamped when the chunk's letters all have the shape of their body's first letter and
+    its plan passed its check (see the module's docstring), else laid out page by page."""
 
     KEEP = 32  # shapes kept per process; a batch has a handful
 
@@ -143,6 +273,7 @@ class ComposingRenderer:
         self.pdf = pdf
         self.shapes: dict[tuple, tuple] = {}  # (shared part, A height) -> (SharedLayers, Layers)
         self.tops: dict[Letter, float] = {}  # shared part -> where its A block starts
+        self.plans: dict[Letter, tuple | None] = {}  # shared part -> (StampPlan, A height)
 
     def render_all(self, letters: Sequence[Letter]) -> list[bytes]:
         from oficios.render_pdf import LayoutError
@@ -153,11 +284,16 @@ class ComposingRenderer:
                 layers = self.pdf.shared_layers(_neutral(letter, part))
                 self.tops[part] = layers.addressee_top
                 self._keep((part, layers.addressee_height), layers)
-        try:
-            own, heights = self.pdf.own_layers(letters, [self.tops[part] for part in parts])
-        except LayoutError:  # an A block longer than a page: these letters are made whole
-            return [self.pdf.render(letter) for letter in letters]
-        own_layers = Layers(own)
+                self.plans[part] = self._plan(letter, part, layers.addressee_height)
+        own_layers = self._stamped(letters, parts)
+        if own_layers is not None:
+            heights = [self.plans[part][1] for part in parts]
+        else:
+            try:
+                own, heights = self.pdf.own_layers(letters, [self.tops[part] for part in parts])
+            except LayoutError:  # an A block longer than a page: these letters are made whole
+                return [self.pdf.render(letter) for letter in letters]
+            own_layers = Layers(own)
         try:
             out = []
             for index, (letter, part, height) in enumerate(zip(letters, parts, heights, strict=True)):
@@ -171,6 +307,63 @@ class ComposingRenderer:
             return out
         finally:
             own_layers.close()
+
+    def _plan(self, letter: Letter, part: Letter, height: float) -> tuple | None:
+        """(stamp plan, A block height) of the shape of this body's first letter, if its own
+        layers can be stamped and the stamps draw exactly what laying them out draws."""
+        from oficios.render_pdf import LayoutError
+
+        plan = self.pdf.stamp_plan(letter, self.tops[part])
+        if plan is None:
+            return None
+        try:
+            stamped = self._stamp([letter], plan)
+        except LayoutError:
+            return None
+        if stamped is None:
+            return None
+        try:
+            return (plan, height) if same_texts(stamped, plan.laid_out) else None
+        finally:
+            stamped.close()
+
+    def _stamped(self, letters: Sequence[Letter], parts: Sequence[Letter]) -> StampedLayers | None:
+        """The chunk's own layers from stamps, when its letters share one body whose shape has
+        a plan and every letter's A block has that shape's lines; else None (laid out)."""
+        from oficios.render_pdf import LayoutError
+
+        if len(set(parts)) != 1 or self.plans.get(parts[0]) is None:
+            return None
+        plan = self.plans[parts[0]][0]
+        if any(len(letter.addressee.lines) != plan.lines or not all(letter.addressee.lines)
+               for letter in letters):
+            return None
+        try:
+            return self._stamp(letters, plan)
+        except LayoutError:
+            return None
+
+    def _stamp(self, letters: Sequence[Letter], plan) -> StampedLayers | None:
+        """The letters' own layers stamped after `plan`; None if a line would not fit."""
+        from oficios.render_pdf import stamp_texts
+
+        wanted = []  # (css, text) of each stamp of each letter
+        for letter in letters:
+            texts = stamp_texts(letter)
+            wanted += [(stamp.css, texts["lines"][stamp.index] if stamp.kind == "line"
+                        else texts[stamp.kind]) for stamp in plan.stamps]
+        lines = list(dict.fromkeys(wanted))  # each line laid out once (headings' lines repeat)
+        laid = self.pdf.stamp_lines(lines, letters[0].language)
+        if laid is None:
+            return None
+        pdf, widths = laid
+        at = {line: index for index, line in enumerate(lines)}
+        places = [at[line] for line in wanted]
+        # A line wider than its room would wrap in the letter (and change its shape).
+        if any(widths[place] > stamp.room
+               for place, stamp in zip(places, plan.stamps * len(letters), strict=True)):
+            return None
+        return StampedLayers(pdf, widths, places, plan, len(letters))
 
     def _shape(self, letter: Letter, part: Letter, height: float) -> tuple | None:
         """The shared layers of the letter's shape; None if the whole letter lays its A block

@@ -159,6 +159,72 @@ class PdfRenderer:
             heights.append(boxes[0].margin_height())
         return document.write_pdf(), heights
 
+    # Stamping (compose.StampedLayers): the lines of the letters' own layers laid out alone, one
+    # after another on one page, and drawn where the letter of their shape has them. Laying
+    # out a line alone costs WeasyPrint a tenth of laying out a page with margins around it.
+
+    def stamp_plan(self, letter: Letter, top: float) -> StampPlan | None:
+        """Where each line of this letter's own layers is drawn, and in which style; None when
+        its layers hold anything the stamps cannot redraw exactly (then they are laid out)."""
+        html = self.env.get_template("oficio-capas.html.j2").render(letters=[letter], tops=[top])
+        document = self._lay_out(html, "oficio-capas.css")
+        if len(document.pages) != 2 or not all(letter.addressee.lines) or not letter.verification:
+            return None
+        texts = stamp_texts(letter)
+        stamps = []
+        for number, page in enumerate(document.pages):
+            lines = 0
+            for place, box, container in _visible_text(page._page_box):
+                kind = {"parte": "label" if _in_label(box) else "line", "@bottom-left": "code",
+                        "@top-right": "head"}.get(place)
+                if kind not in (("label", "line", "code"), ("head", "code"))[number]:
+                    return None
+                if kind == "line":
+                    if lines >= len(texts["lines"]):
+                        return None
+                    expected = texts["lines"][lines]
+                else:
+                    expected = texts[kind]
+                css, color, right = _stamp_style(box, container)
+                if css is None or _collapsed(box.text) != _collapsed(expected):
+                    return None
+                # The widest it may be without wrapping: its block's width, or for a margin's
+                # text the page's (a margin box's width follows what it holds).
+                area = page._page_box if place.startswith("@") else container
+                room = area.content_box_x() + area.width - (
+                    area.content_box_x() if right else box.position_x)
+                stamps.append(Stamp(number, kind, lines if kind == "line" else 0, box.position_x,
+                                    box.position_y + box.baseline, box.width, room, right, css,
+                                    color))
+                lines += kind == "line"
+            if number == 0 and lines != len(letter.addressee.lines):
+                return None
+        box = document.pages[0]._page_box
+        return StampPlan(tuple(stamps), (box.margin_width() * 0.75, box.margin_height() * 0.75),
+                         len(letter.addressee.lines), document.write_pdf())
+
+    def stamp_lines(self, lines: Sequence[tuple[str, str]], lang: str) -> tuple[bytes, list[float]] | None:
+        """The PDF of one page with each (css, text) line laid out alone, in order, and each
+        line's width; None if a line did not stay one line of one text."""
+        from markupsafe import escape
+
+        styles = {css: f"s{number}" for number, css in enumerate(dict.fromkeys(css for css, _ in lines))}
+        rules = "".join(f"p.{name} {{ {css} }}\n" for css, name in styles.items())
+        body = "".join(f'<p class="{styles[css]}">{escape(text)}</p>' for css, text in lines)
+        document = self._lay_out(f'<!DOCTYPE html><html lang="{escape(lang)}"><head>'
+                                 f'<meta charset="utf-8"><style>{rules}</style></head>'
+                                 f'<body>{body}</body></html>', "oficio-sellos.css")
+        if len(document.pages) != 1:
+            return None
+        widths = []
+        for _place, box, _container in _visible_text(document.pages[0]._page_box):
+            if len(widths) >= len(lines) or _collapsed(box.text) != _collapsed(lines[len(widths)][1]):
+                return None
+            widths.append(box.width)
+        if len(widths) != len(lines):
+            return None
+        return document.write_pdf(), widths
+
     def _lay_out(self, html: str, layer: str):
         from weasyprint import CSS, HTML
         from weasyprint.urls import FatalURLFetchingError
@@ -190,6 +256,118 @@ class SharedLayers:
     pages: int
     addressee_top: float
     addressee_height: float
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One line of a letter's own layers as the letter of its shape has it: on its first page
+    (0) or its later pages (1); what it is ("label", "line" of the A block, "code", "head");
+    where its text starts (x) and its baseline (y), in CSS pixels; its width; how wide it may
+    be without wrapping (`room`); whether it is aligned right (then its x moves with its
+    width); its style as CSS, and its colour (sRGB)."""
+
+    page: int
+    kind: str
+    index: int
+    x: float
+    y: float
+    width: float
+    room: float
+    right: bool
+    css: str
+    color: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class StampPlan:
+    """The lines of a shape's own layers (see PdfRenderer.stamp_plan), the page's size in
+    points, how many lines its A block has, and the own layers of the shape's letter laid out
+    in full, which compose checks the stamps against before using them."""
+
+    stamps: tuple[Stamp, ...]
+    page_size: tuple[float, float]
+    lines: int
+    laid_out: bytes
+
+
+def stamp_texts(letter: Letter) -> dict:
+    """The texts of a letter's own layers by kind (lines of the A block under "lines")."""
+    return {"label": f"{letter.addressee.label} :", "lines": letter.addressee.lines,
+            "code": _code_text(letter), "head": _head_text(letter)}
+
+
+def _code_text(letter: Letter) -> str:
+    return f"Código de verificación: {letter.verification}"  # as oficio-capas.html.j2 writes it
+
+
+def _head_text(letter: Letter) -> str:
+    return f"{letter.number} — {letter.recipient_name}"  # as oficio.css's @top-right shows it
+
+
+def _collapsed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _in_label(box) -> bool:
+    return getattr(box, "_oficios_label", False)
+
+
+def _visible_text(page_box):
+    """(place, text box, block that lays it out) of every visible text on a laid-out page, in
+    document order; place is the margin box's at-keyword, or the class of the paragraph."""
+    from weasyprint.formatting_structure import boxes
+
+    stack = [(page_box, "", None, False)]
+    while stack:
+        box, place, container, label = stack.pop()
+        if isinstance(box, boxes.MarginBox):
+            place, container = box.at_keyword, box
+        elif isinstance(box, boxes.BlockContainerBox) and box.element is not None \
+                and box.element_tag == "p":
+            place, container = box.element.get("class") or "p", box
+        if isinstance(box, (boxes.InlineBlockBox, boxes.InlineBox)) and box.element is not None \
+                and box.element.get("class") == "etiqueta":
+            label = True
+        if isinstance(box, boxes.TextBox):
+            if box.style["visibility"] == "visible":
+                box._oficios_label = label
+                yield place, box, container
+            continue
+        stack.extend((child, place, container, label)
+                     for child in reversed(getattr(box, "children", ())))
+
+
+# The text properties a stamp carries; any other left at its initial value, or no stamp.
+_PLAIN = {"letter_spacing": "normal", "word_spacing": 0, "text_transform": "none",
+          "font_kerning": "auto", "font_feature_settings": "normal",
+          "font_variation_settings": "normal", "font_variant_ligatures": "normal",
+          "font_variant_position": "normal", "font_variant_caps": "normal",
+          "font_variant_numeric": "normal", "font_variant_east_asian": "normal",
+          "font_variant_alternates": "normal", "font_language_override": "normal",
+          "direction": "ltr"}
+_GENERIC = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui"}
+
+
+def _stamp_style(box, container) -> tuple[str | None, tuple, bool]:
+    """The CSS that lays out the text box's text alone as it is here, its colour and whether
+    its line is aligned right; (None, (), False) if a stamp cannot reproduce it."""
+    style = box.style
+    if any(style[name] != value for name, value in _PLAIN.items()) \
+            or style["text_decoration_line"] not in ("none", (), None, frozenset()):
+        return None, (), False
+    align = container.style["text_align_all"]
+    if align not in ("start", "left", "right", "end"):
+        return None, (), False
+    color = style["color"]
+    *channels, alpha = color
+    if color.space != "srgb" or alpha != 1:
+        return None, (), False
+    families = ", ".join(name if name in _GENERIC else '"' + name.replace('"', "") + '"'
+                         for name in style["font_family"])
+    css = (f"font-family: {families}; font-size: {style['font_size']!r}px; "
+           f"font-weight: {style['font_weight']}; font-style: {style['font_style']}; "
+           f"font-stretch: {style['font_stretch']}")
+    return css, tuple(color.to("srgb").coordinates), align in ("right", "end")
 
 
 def _boxes_of(page, css_class: str) -> list:

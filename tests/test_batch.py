@@ -38,3 +38,15 @@ def test_the_whole_roster_becomes_345_pdf_and_345_docx(tmp_path, roster):
         assert seed.find_in_order(text, seed.body_sentences() + seed.distribution()) == []
         document = docx.Document(str(folder / "docx" / pdf.with_suffix(".docx").name))
         assert recipient["region"].upper() in "\n".join(p.text for p in document.paragraphs)
+
+
+def test_worker_processes_start_with_the_libraries_already_imported():
+    """The fork server imports PRELOAD once; a misspelled name would be skipped silently and
+    every worker would import WeasyPrint again (~0.6 s of CPU each)."""
+    from oficios.batch import PRELOAD, process_pool
+
+    with process_pool(1) as pool:
+        missing = pool.submit(eval, "[name for name in names if name not in "
+                                    "__import__('sys').modules]", {"names": PRELOAD}).result()
+    assert missing == []
+    assert "weasyprint" in PRELOAD and "pikepdf" in PRELOAD

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 import seed
-from conftest import ROSTER, TEMPLATE, load_roster
+from conftest import ROSTER, TEMPLATE, load_roster, template_variant
 from oficios.cli import cli
 from oficios.pipeline import Job, generate
 
@@ -66,6 +66,76 @@ def test_an_a_block_that_wraps_gets_a_shape_of_its_own_and_still_matches_the_who
     long_pdf = composed[[letter.key for letter in letters].index("13120")]
     long_text = "\n".join(p.extract_text() for p in PdfReader(_bytes_io(long_pdf)).pages)
     assert "ILUSTRE MUNICIPALIDAD DE SAN PEDRO DE LA PAZ Y VILLA ALEGRE" in seed.normalize(long_text)
+
+
+def _composed_and_whole(folder, letters):
+    """Each letter composed in one chunk and rendered whole, and the composer used."""
+    from oficios.compose import ComposingRenderer
+    from oficios.render_pdf import PdfRenderer
+
+    renderer = PdfRenderer(folder, stylesheet=(folder / "oficio.css")
+                           if (folder / "oficio.css").exists() else None)
+    composer = ComposingRenderer(renderer)
+    composed = composer.render_all(letters)
+    return composer, composed, [renderer.render(letter) for letter in letters]
+
+
+def _letters_of(folder, keys, changes=None, tmp_path=None):
+    from oficios.merge import merge_all
+    from oficios.template import OficioTemplate
+
+    roster = load_roster(roster_with(tmp_path, changes or {}))
+    return coded([letter for letter in merge_all(OficioTemplate(folder), roster) if letter.key in keys])
+
+
+def test_a_chunk_of_the_roster_is_stamped_line_by_line_and_matches_whole_renders(tmp_path):
+    """The own layers of letters of one shape are drawn from their lines laid out alone (a
+    tenth of the work); each letter, its running head moved by its own width, still equals
+    its whole render pixel for pixel, reads in order, and names only its own recipient."""
+    from oficios.compose import shared_part
+
+    keys = {"13120", "13121", "08301", "12201", "13101", "05101"}  # Ñuñoa, Pedro Aguirre Cerda…
+    letters = _letters_of(TEMPLATE, keys, tmp_path=tmp_path)
+    composer, composed, whole = _composed_and_whole(TEMPLATE, letters)
+    part = shared_part(letters[0])
+    assert composer.plans[part] is not None  # the shape's stamps drew what laying out draws
+    assert composer._stamped(letters, [part] * len(letters)) is not None
+    for letter, pdf, full in zip(letters, composed, whole, strict=True):
+        assert pages_as_pixels(pdf) == pages_as_pixels(full), letter.key
+        pages = [seed.normalize(page.extract_text()) for page in PdfReader(_bytes_io(pdf)).pages]
+        name = letter.recipient_name.upper()
+        assert f"MUNICIPALIDAD DE {name}" in pages[0] and letter.verification in pages[0]
+        assert pages[0].index("MUNICIPALIDAD DE") < pages[0].index("Mediante el presente")
+        assert f"01-A/264 — {letter.recipient_name}" in pages[1]
+        others = {other.recipient_name.upper() for other in letters} - {name}
+        assert not any(f"MUNICIPALIDAD DE {other}\n" in pages[0] for other in others)
+
+
+def test_a_template_whose_margins_read_otherwise_is_laid_out_not_stamped(tmp_path):
+    """Stamps know the package's running head; a template that shows something else there is
+    laid out page by page, and its letters still equal their whole renders."""
+    from oficios.compose import shared_part
+
+    folder = template_variant(tmp_path / "t")
+    (folder / "oficio.css").write_text(
+        "@page { @top-right { content: \"Para: \" string(destinatario); } }", "utf-8")
+    letters = _letters_of(folder, {"13120", "08301"}, tmp_path=tmp_path)
+    composer, composed, whole = _composed_and_whole(folder, letters)
+    assert composer.plans[shared_part(letters[0])] is None
+    for letter, pdf, full in zip(letters, composed, whole, strict=True):
+        assert pages_as_pixels(pdf) == pages_as_pixels(full), letter.key
+    nunoa = composed[[letter.key for letter in letters].index("13120")]
+    assert "Para: Ñuñoa" in PdfReader(_bytes_io(nunoa)).pages[1].extract_text()
+
+
+def test_a_running_head_too_wide_for_the_page_is_laid_out_and_wraps_as_in_the_whole_letter(tmp_path):
+    wide = "Municipalidad " * 14 + "del Extremo Sur"
+    letters = _letters_of(TEMPLATE, {"13120", "08301"}, {"13120": {"municipalidad": "Ñuñoa"}},
+                          tmp_path=tmp_path)
+    letters = [dataclasses.replace(letters[0], recipient_name=wide), letters[1]]
+    composer, composed, whole = _composed_and_whole(TEMPLATE, letters)
+    for letter, pdf, full in zip(letters, composed, whole, strict=True):
+        assert pages_as_pixels(pdf) == pages_as_pixels(full), letter.key
 
 
 def test_a_composed_letter_reads_heading_then_a_block_then_body_with_the_code_on_every_page(tmp_path):

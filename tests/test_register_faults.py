@@ -168,6 +168,37 @@ def test_register_export_into_a_closed_pipe_is_not_an_error(tmp_path):
     assert run.stdout.startswith("\ufefflote,oficio,version") and run.stderr == ""
 
 
+@pytest.mark.parametrize("command", ["register show 1", "register list", "register export"])
+def test_any_listing_into_a_pipe_closed_early_is_not_an_error(tmp_path, command):
+    """`oficios register show 1 | head -1` said "Internal error: BrokenPipeError" (exit 70)."""
+    path = tmp_path / "registro.sqlite"
+    with Register(path, create=True) as db:
+        batch = db.open_batch(oficio="ORD 1/2026", fecha="2026-01-05", materia="Prueba",
+                              plantilla_sha256="0", nomina_sha256="0", comando="test",
+                              carpeta=str(tmp_path), total=3000)
+        db.record_letters(batch, [(f"{n:05}", f"Municipalidad {n}", n + 1, f"CODE-{n:06}", {})
+                                  for n in range(3000)])
+    oficios = Path(sys.executable).parent / "oficios"
+    run = subprocess.run(["bash", "-o", "pipefail", "-c",
+                          f"'{oficios}' {command} --register '{path}' | head -1"],
+                         capture_output=True, text=True, cwd=ROOT, env=dict(os.environ))
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "" and run.stdout.strip()
+
+
+def test_a_broken_pipe_that_is_not_standard_output_is_still_reported(tmp_path):
+    """Only a reader that went away is quiet: a broken connection elsewhere is a failure."""
+    from oficios.cli import reports_errors
+
+    @reports_errors
+    def command():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SystemExit) as exit_info:
+        command()
+    assert exit_info.value.code == 70
+
+
 @pytest.mark.slow
 def test_two_clerks_generating_the_same_oficio_at_once_the_second_is_refused(tmp_path):
     out = tmp_path / "out"
