@@ -232,11 +232,23 @@ def _signer_spec(sign: bool, pkcs12: Path | None, module: str | None, token: str
         raise click.UsageError(_("--sign needs one key: --pkcs12 FILE or --pkcs11-token LABEL"))
     from oficios.signing import SignerSpec
 
+    from oficios.signing.keys import SigningError
+
+    if pkcs12 is not None and not pkcs12.is_file():  # said before a password is asked for
+        raise SigningError(_("the signing key file does not exist"), file=pkcs12,
+                           hint=_("give a .p12 or .pfx file with --pkcs12"))
     variable, prompt = (("OFICIOS_FIRMA_CLAVE", _("Password of the signing file")) if pkcs12
                         else ("OFICIOS_PIN", _("The token's PIN")))
     secret = os.environ.get(variable)
     if secret is None:
-        secret = click.prompt(prompt, hide_input=True, default="", show_default=False, err=True)
+        try:
+            secret = click.prompt(prompt, hide_input=True, default="", show_default=False,
+                                  err=True)
+        except click.exceptions.Abort:  # end of input (no terminal) or Ctrl-C at the prompt
+            raise SigningError(
+                _("no password or PIN was given for the signing key"),
+                hint=_("set {variable}, or run the command in a terminal and type it when "
+                       "asked").format(variable=variable)) from None
     return SignerSpec(pkcs12=pkcs12, pkcs11_module=module, pkcs11_token=token, pkcs11_key=key,
                       secret=secret, tsa_url=tsa_url)
 

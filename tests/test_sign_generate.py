@@ -141,6 +141,27 @@ def test_an_expired_certificate_stops_the_run_before_anything_is_written(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+def test_a_missing_key_file_is_named_before_any_password_is_asked(tmp_path, monkeypatch):
+    monkeypatch.delenv("OFICIOS_FIRMA_CLAVE", raising=False)
+    result = generate(tmp_path, "--sign", "--pkcs12", str(tmp_path / "no-existe.p12"), input="")
+    assert result.exit_code == 8, result.output
+    assert "no-existe.p12" in result.output and "no existe el archivo de la clave de firma" in result.output
+    assert "Contraseña" not in result.output and "Error interno" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_password_at_the_prompt_is_a_signing_error_not_an_internal_one(tmp_path, monkeypatch):
+    """Run without a terminal and without OFICIOS_FIRMA_CLAVE, the prompt meets the end of the
+    input: said as what to do (exit 8), not "Internal error: Abort" (exit 70)."""
+    ca, _conf = pki.shared()
+    monkeypatch.delenv("OFICIOS_FIRMA_CLAVE", raising=False)
+    result = generate(tmp_path, "--sign", "--pkcs12", str(ca.p12), input="")
+    assert result.exit_code == 8, result.output
+    assert "no se indicó la contraseña ni el PIN de la clave de firma" in result.output
+    assert "defina OFICIOS_FIRMA_CLAVE" in result.output and "Error interno" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_sign_needs_one_key_and_a_key_needs_sign(tmp_path):
     result = generate(tmp_path, "--sign")
     assert result.exit_code == 2 and "--sign necesita una clave" in result.output
