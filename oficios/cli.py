@@ -53,6 +53,10 @@ def reports_errors(command):
             sys.exit(EXIT_INTERRUPTED)
         except click.ClickException:
             raise
+        except click.exceptions.Abort:  # a question got no answer: end of input or Ctrl-C
+            click.echo(_("Stopped: a question got no answer (no terminal to type it in, or "
+                         "Ctrl-C); nothing was changed."), err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError as exc:
             if not _stdout_closed():  # another pipe (a server's socket…): not the reader's doing
                 _internal_error(exc)
@@ -303,7 +307,7 @@ def preview(only: str, template: Path, roster: Path, output: Path, formats, colu
 
 @cli.command("new", help=N_(
         "Write a commented starting template (oficio.toml, cuerpo.md) in a new FOLDER."))
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path), metavar=N_("FOLDER"))
 @reports_errors
 def new(folder: Path) -> None:
     from oficios.template import STARTER_ROSTER, write_starter

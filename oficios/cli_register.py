@@ -57,7 +57,7 @@ def init(register_path: Path | None) -> None:
 
 @register.command("next", help=N_(
     "Reserve the next correlative number of SERIES for the year (e.g. ORD)."))
-@click.argument("series")
+@click.argument("series", metavar=N_("SERIES"))
 @click.option("--year", type=int, default=None, help=N_("The year.  [default: this year]"))
 @click.option("--note", default="", help=N_("What the number is for."))
 @register_option
@@ -97,7 +97,7 @@ def list_batches(register_path: Path | None) -> None:
 
 @register.command("show", help=N_(
     "Show a batch (by oficio number or batch id), every version, with its letters."))
-@click.argument("oficio")
+@click.argument("oficio", metavar=N_("OFICIO"))
 @register_option
 def show(oficio: str, register_path: Path | None) -> None:
     from oficios.console import state
@@ -206,7 +206,7 @@ def _write_xlsx(path: Path, rows: list[dict]) -> None:
     "current, or look up a verification code typed from paper.\n\nExit codes: 0 verified "
     "(or an archive copy), 1 not in the register, 6 superseded by a re-issue, 7 altered; "
     "5 when the register cannot be used."))
-@click.argument("file_or_code")
+@click.argument("file_or_code", metavar=N_("FILE_OR_CODE"))
 @register_option
 @click.option("--trust", "trust_roots", multiple=True, type=click.Path(path_type=Path),
               metavar="ROOT.pem", help=N_("Also check the PDF's electronic signatures against this "

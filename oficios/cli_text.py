@@ -85,8 +85,8 @@ def translate_help(command: click.Command) -> None:
         for param in sub.params:
             if isinstance(param, click.Option):
                 translated(param, "help")
-                if param.metavar:
-                    translated(param, "metavar")
+            if param.metavar:  # options' and arguments' (the usage line: NOMBRE, not NAME)
+                translated(param, "metavar")
             if isinstance(param.type, click.Path):
                 # click names a path's kind in the language of import time ("PATH", "RUTA")
                 kind = param.type

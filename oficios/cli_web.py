@@ -60,7 +60,7 @@ def user() -> None:
 
 @user.command("add", help=N_(
     "Create the account NAME, or give it a new password."))
-@click.argument("name")
+@click.argument("name", metavar=N_("NAME"))
 @click.option("--password", default=None, help=N_("The password (asked, hidden, if not given)."))
 @output_option
 @register_option

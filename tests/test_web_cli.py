@@ -52,3 +52,23 @@ def test_serve_and_user_have_help():
     for args in (["serve", "--help"], ["user", "--help"], ["user", "add", "--help"]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0 and "Uso:" in result.output
+
+
+def test_user_add_without_a_terminal_to_type_the_password_says_so_and_changes_nothing(tmp_path):
+    """The password prompt met the end of the input: that was "Internal error: Abort" (70)."""
+    register = tmp_path / "registro.sqlite"
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "OFICIOS_LANG")}
+    run = subprocess.run([sys.executable, "-m", "oficios", "user", "add", "ana", "--register",
+                          str(register)], cwd=ROOT, capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, env=env)
+    assert run.returncode == 130, run.stderr
+    assert "Detenido: una pregunta quedó sin respuesta" in run.stderr
+    assert "Error interno" not in run.stderr and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
+    usage = subprocess.run([sys.executable, "-m", "oficios", "user", "add", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, env=env).stdout
+    english = subprocess.run([sys.executable, "-m", "oficios", "user", "add", "--help"],
+                             cwd=ROOT, capture_output=True, text=True,
+                             env={**env, "LANG": "en_US.UTF-8"}).stdout
+    assert "oficios user add [OPCIONES] NOMBRE" in usage
+    assert "oficios user add [OPTIONS] NAME" in english
