@@ -114,6 +114,7 @@ def coordinator_only(letters: int, folder: Path, per_transaction: int = 8) -> di
     import hashlib
     from types import SimpleNamespace
 
+    from oficios import read_roster
     from oficios.archive import folder_sha256
     from oficios.batch import Written
     from oficios.merge import Merger
@@ -121,11 +122,10 @@ def coordinator_only(letters: int, folder: Path, per_transaction: int = 8) -> di
     from oficios.register import Register, verification_code
     from oficios.render_docx import DocxRenderer
     from oficios.render_pdf import PdfRenderer
-    from oficios.roster import load_roster
     from oficios.template import OficioTemplate
 
     template = OficioTemplate(TEMPLATE)
-    recipient = load_roster(ROOT / "recipients" / "municipalidades.csv").recipients[0]
+    recipient = read_roster(template, ROOT / "recipients" / "municipalidades.csv").recipients[0]
     letter = Merger(template).merge(recipient, verification="ABCD-EFGH-IJ")
     data = {"pdf": PdfRenderer(TEMPLATE).render(letter), "docx": DocxRenderer().render(letter)}
     sums = {fmt: hashlib.sha256(b).hexdigest() for fmt, b in data.items()}
