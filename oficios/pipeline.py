@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -74,22 +74,77 @@ class Job:
         return self.register_location().path
 
 
+class Files(Sequence):
+    """One format's files of a run, in roster order, each with its SHA-256 (`sha256(i)`).
+
+    Kept as text, not as Paths: a Path per letter would cost the coordinator ≈ 0.5 KB a
+    file, which a roster of a million letters notices. Indexing gives a Path.
+    """
+
+    def __init__(self) -> None:
+        self._paths: list[str] = []
+        self._digests = bytearray()  # 32 bytes per file
+
+    def append(self, path: Path, sha256: str) -> None:
+        self._paths.append(str(path))
+        self._digests += bytes.fromhex(sha256)
+
+    def sha256(self, index: int) -> str:
+        index = range(len(self))[index]
+        return self._digests[32 * index:32 * index + 32].hex()
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [Path(path) for path in self._paths[index]]
+        return Path(self._paths[index])
+
+    def __repr__(self) -> str:
+        return f"Files({list(self)!r})"
+
+
+class _Hashes(Mapping):
+    """Result.sha256: each file's SHA-256 by its path, read from the run's `Files`."""
+
+    def __init__(self, files: dict[str, Files]) -> None:
+        self.files = files
+
+    def _where(self) -> dict[str, tuple[Files, int]]:
+        return {path: (files, index) for files in self.files.values()
+                for index, path in enumerate(files._paths)}
+
+    def __getitem__(self, path: Path) -> str:
+        files, index = self._where()[str(path)]
+        return files.sha256(index)
+
+    def __iter__(self) -> Iterator[Path]:
+        return (path for files in self.files.values() for path in files)
+
+    def __len__(self) -> int:
+        return sum(len(files) for files in self.files.values())
+
+
 @dataclass
 class Result:
     """What a run produced: letters, files by format (roster order), hashes, where, how long.
 
-    `combined` is None when no combined PDF was made.
+    `combined` is None when no combined PDF was made. `sha256` maps each file to its SHA-256.
     """
 
     letters: int
     folder: Path
-    files: dict[str, list[Path]] = field(default_factory=dict)
-    sha256: dict[Path, str] = field(default_factory=dict)
+    files: dict[str, Files] = field(default_factory=dict)
     combined: Path | None = None
     seconds: float = 0.0
     batch: object | None = None  # register.Batch; None when nothing was registered
     register: Path | None = None
     composition: object | None = None  # compose.Plan: how the PDFs were made; None without PDFs
+
+    @property
+    def sha256(self) -> Mapping[Path, str]:
+        return _Hashes(self.files)
 
 
 class Progress(Protocol):
@@ -164,7 +219,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                         compose=not (job.exact or job.qr or kind) and len(roster) > 1,
                         signer=signing)
     result = Result(letters=len(roster), folder=layout.folder,
-                    files={fmt: [] for fmt in job.formats})
+                    files={fmt: Files() for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
     with contextlib.ExitStack() as stack:
         register = stack.enter_context(_register(job, kind))
@@ -216,8 +271,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                     progress.advance(1)
                 count += 1  # a count, not a list: memory stays flat however long the roster
                 for fmt, (path, sha256, _size) in item.files.items():
-                    result.files[fmt].append(path)
-                    result.sha256[path] = sha256
+                    result.files[fmt].append(path, sha256)
                 if combined:
                     combined.add(item.files["pdf"][0], f"{item.key} {item.name}")
                     nomina.add(item)
@@ -338,7 +392,7 @@ class _Recorder:
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
         self.batch = None
-        self.recorded: set[Path] = set()
+        self.recorded: set[str] = set()  # text, not Paths: ≈ 0.5 KB less a file
         self.before: set[Path] | None = None
         self.earlier: dict | None = None
 
@@ -392,7 +446,8 @@ class _Recorder:
     def flush(self, batch) -> None:
         if self.pending:
             self.db.record_letters(batch, self.pending)
-            self.recorded.update(path for entry in self.pending for path, *_ in entry[4].values())
+            self.recorded.update(str(path) for entry in self.pending
+                                 for path, *_ in entry[4].values())
             self.pending.clear()
 
     def close(self, batch):
@@ -442,8 +497,9 @@ class _Recorder:
                 self.flush(self.batch)
             except (OficiosError, KeyboardInterrupt):
                 pass
-        for path in _letter_files(layout) - self.before - self.recorded:
-            path.unlink(missing_ok=True)
+        for path in _letter_files(layout) - self.before:
+            if str(path) not in self.recorded:
+                path.unlink(missing_ok=True)
 
 
 def _letter_files(layout: OutputLayout) -> set[Path]:
