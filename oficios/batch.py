@@ -1,7 +1,8 @@
 """Rendering a batch: chunks of merged letters spread over worker processes.
 
-The main process merges every letter once (to validate the whole roster before anything is
-written) and sends the merged Letters; workers only render, write and hash. Each worker
+The main process merges every letter once to validate the whole roster before anything is
+written, keeping none, then merges them again a chunk at a time as it hands chunks to the
+workers (`render` takes a generator); workers only render, write and hash. Each worker
 loads the template, fonts, CSS and the prepared DOCX once per run settings, so memory stays
 flat however long the roster is. The main process receives, in roster order, what was
 written. Any `concurrent.futures.Executor` can run the chunks: the local process pool made
