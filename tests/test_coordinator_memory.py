@@ -100,3 +100,17 @@ def test_rendering_holds_only_the_letters_in_flight_and_the_files_names(measured
     small, large = measured
     grows = _per_letter(small.while_rendering, large.while_rendering)
     assert grows < WHILE_RENDERING, f"{grows:.0f} bytes a letter more by the last letter"
+
+
+def test_the_result_still_gives_each_file_as_a_path_with_its_sha256(tmp_path):
+    import hashlib
+    from pathlib import Path
+
+    result = generate(Job(template=TEMPLATE, roster=repeated_roster(tmp_path, 3),
+                          output=tmp_path / "out", formats=("docx",), workers=1))
+    files = result.files["docx"]
+    assert len(files) == 3 and [path.name[:5] for path in files] == ["01101", "01107", "01401"]
+    assert isinstance(files[-1], Path) and files[-1] == files[2] and files[:2] == [files[0], files[1]]
+    for path in files:
+        assert result.sha256[path] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert set(result.sha256) == set(files)
