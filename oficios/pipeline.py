@@ -258,14 +258,15 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         # issued keep their files: rendered again they could differ by a byte (fonts are
         # shared within a chunk), and the copy already sent would no longer verify. A file
         # that is missing or was changed is written again.
-        entries = ((entry, register.issued(batch, entry, job.formats) if register else None)
-                   for entry in _items(job, template, roster, batch, draft=kind is not None))
-        # Read twice: ahead by the workers' window to render, and here in roster order.
+        entries = _entries(_items(job, template, roster, batch, draft=kind is not None),
+                           register, batch, job.formats)
+        # Read twice: ahead by the workers' window to render (past the letters kept, which
+        # wait here as what was written of them), and here in roster order.
         ahead, in_order = itertools.tee(entries)
-        rendered = pool.render((entry for entry, kept in ahead if kept is None),
+        rendered = pool.render((item for item, _kept in ahead if item is not None),
                                progress.advance if progress else None, count=len(roster))
         with _combined(layout, template, archiving) as combined:
-            for _entry, kept in in_order:
+            for _item, kept in in_order:
                 item = kept or next(rendered)
                 if kept and progress:
                     progress.advance(1)
@@ -320,6 +321,14 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, batch,
                               closing=bodies.setdefault(letter.closing, letter.closing))
         detail = recipient.values.get(template.detail_column, "") if template.detail_column else ""
         yield Item(letter, recipient.row, detail)
+
+
+def _entries(items: Iterator, register, batch, formats: tuple[str, ...]) -> Iterator[tuple]:
+    """Each letter as (the item to render, None), or as (None, its `Written`) when this batch
+    already issued it and its files are intact (a rerun keeps them)."""
+    for item in items:
+        kept = register.issued(batch, item, formats) if register else None
+        yield (None, kept) if kept else (item, None)
 
 
 def _as_rendered(job: Job, letter: Letter, code: str, draft: bool, **changes) -> Letter:
