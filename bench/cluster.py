@@ -90,13 +90,14 @@ class _Trace:
     def start(self, total: int) -> None:
         self.total = total
         self.workers_cpu_at_start = self.workers_cpu()
+        print(f"  {self.executor}: {total} letters validated, rendering starts; coordinator RSS "
+              f"{_rss_kb() / 1024:.0f} MB", file=sys.stderr, flush=True)
 
     def advance(self, count: int) -> None:
         self.done += count
-        if self.done >= self.next:
-            self.next += 1000
-            with open("/proc/self/status") as f:
-                rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        if self.done >= self.next or self.done == self.total:  # and after the last letter
+            self.next += 1000 * (self.done >= self.next)
+            rss = _rss_kb()
             workers = (f", workers' + scheduler's CPU {1000 * self.per_letter():.1f} ms/letter"
                        if self.client else "")
             print(f"  {self.executor}: {self.done}/{self.total} letters, "
@@ -108,12 +109,18 @@ class _Trace:
         return (self.workers_cpu() - self.workers_cpu_at_start) / max(1, self.done)
 
 
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
 def coordinator_only(letters: int, folder: Path, per_transaction: int = 8) -> dict:
     """The coordinator's work without rendering: write + hash check + register, per letter,
     `per_transaction` letters to a register transaction (the pipeline records 8)."""
     import hashlib
     from types import SimpleNamespace
 
+    from oficios import read_roster
     from oficios.archive import folder_sha256
     from oficios.batch import Written
     from oficios.merge import Merger
@@ -121,16 +128,15 @@ def coordinator_only(letters: int, folder: Path, per_transaction: int = 8) -> di
     from oficios.register import Register, verification_code
     from oficios.render_docx import DocxRenderer
     from oficios.render_pdf import PdfRenderer
-    from oficios.roster import load_roster
     from oficios.template import OficioTemplate
 
     template = OficioTemplate(TEMPLATE)
-    recipient = load_roster(ROOT / "recipients" / "municipalidades.csv").recipients[0]
+    recipient = read_roster(template, ROOT / "recipients" / "municipalidades.csv").recipients[0]
     letter = Merger(template).merge(recipient, verification="ABCD-EFGH-IJ")
     data = {"pdf": PdfRenderer(TEMPLATE).render(letter), "docx": DocxRenderer().render(letter)}
     sums = {fmt: hashlib.sha256(b).hexdigest() for fmt, b in data.items()}
     layout = OutputLayout.for_template(folder / f"por-{per_transaction}", template.slug)
-    register = Register(folder / f"registro-{per_transaction}.sqlite")
+    register = Register(folder / f"registro-{per_transaction}.sqlite", create=True)
     batch = register.open_batch(oficio="BENCH", fecha="2026-01-01", materia="bench",
                                 plantilla_sha256=folder_sha256(TEMPLATE), nomina_sha256="0",
                                 comando="bench", carpeta=str(layout.folder))
@@ -234,6 +240,8 @@ def main() -> None:
     parser.add_argument("--letters", type=int, action="append", help="sizes (default: 345)")
     parser.add_argument("--format", default="pdf,docx", help="pdf, docx or pdf,docx")
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--skip-cluster", action="store_true",
+                        help="no cluster: only the local pool (and --one-process)")
     parser.add_argument("--one-process", action="store_true",
                         help="also run the batch in one process: the baseline CPU per letter")
     parser.add_argument("--profiler", action="store_true",
@@ -255,7 +263,7 @@ def main() -> None:
                   f"{r['letters'] / r['seconds']:.0f} letters/s ({1000 * r['cpu'] / r['letters']:.2f} "
                   f"ms CPU a letter); appending a letter to the archive copy {r['combined_ms']:.1f} ms "
                   f"({r['combined_cpu_ms']:.1f} ms CPU)", flush=True)
-        cluster = Cluster(tmp, profiler=str(args.profiler))
+        cluster = None if args.skip_cluster else Cluster(tmp, profiler=str(args.profiler))
         try:
             for n in args.letters or [345]:
                 roster = make_roster(n, tmp)
@@ -264,10 +272,12 @@ def main() -> None:
                           flush=True)
                 if not args.skip_local:
                     print(_line("local", _child("local", roster, args.format, None)), flush=True)
-                print(_line("cluster", _child("cluster", roster, args.format, cluster.address)),
-                      flush=True)
+                if cluster:
+                    print(_line("cluster", _child("cluster", roster, args.format,
+                                                  cluster.address)), flush=True)
         finally:
-            cluster.stop()
+            if cluster:
+                cluster.stop()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Rendering a batch: chunks of merged letters spread over worker processes.
 
-The main process merges every letter once (to validate the whole roster before anything is
-written) and sends the merged Letters; workers only render, write and hash. Each worker
+The main process merges every letter once to validate the whole roster before anything is
+written, keeping none, then merges them again a chunk at a time as it hands chunks to the
+workers (`render` takes a generator); workers only render, write and hash. Each worker
 loads the template, fonts, CSS and the prepared DOCX once per run settings, so memory stays
 flat however long the roster is. The main process receives, in roster order, what was
 written. Any `concurrent.futures.Executor` can run the chunks: the local process pool made
@@ -13,10 +14,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,23 +214,36 @@ class WorkerPool:
         future.set_result(function(*args))
         return future
 
-    def render(self, items: Sequence[Item],
-               on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
-        """Each letter as written, in roster order; `on_done(n)` hears of progress."""
+    def render(self, items: Iterable[Item], on_done: Callable[[int], None] | None = None,
+               count: int | None = None) -> Iterator[Written]:
+        """Each letter as written, in roster order; `on_done(n)` hears of progress.
+
+        `items` may be a generator: it is read a chunk at a time, as chunks are handed to the
+        workers, so only the letters in flight are in memory. `count` is how many there are
+        (len(items) when not given; it only spreads a short batch over every worker).
+        """
         size = self.chunk
         if self._pool is not None and not self.settings.compose:
             # Every worker gets work, even in a short batch. Not when composing: a letter's
             # own layer shares its fonts with its chunk, and its bytes must not depend on
             # the number of workers.
-            size = max(1, min(size, -(-len(items) // self.workers)))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+            total = len(items) if count is None else count
+            size = max(1, min(size, -(-total // self.workers)))
+        chunks = chunked(items, size)
         if self._pool is None:
             yield from _in_process(self.settings, chunks, on_done)
         else:
             yield from _in_pool(self._pool, self.settings, self.workers, chunks, on_done)
 
 
-def _in_process(settings: Settings, chunks: list, on_done) -> Iterator[Written]:
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of `size` items (the last may be shorter), read as they are asked for."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _in_process(settings: Settings, chunks: Iterable[list], on_done) -> Iterator[Written]:
     worker = Worker(settings)
     for chunk in chunks:
         written = worker.run(chunk)
@@ -237,17 +252,21 @@ def _in_process(settings: Settings, chunks: list, on_done) -> Iterator[Written]:
         yield from written
 
 
-def _in_pool(pool: cf.Executor, settings: Settings, workers: int, chunks: list,
+def _in_pool(pool: cf.Executor, settings: Settings, workers: int, chunks: Iterator[list],
              on_done) -> Iterator[Written]:
     pending: dict[cf.Future, int] = {}
     finished: dict[int, list[Written]] = {}
     next_to_submit = next_to_yield = 0
     try:
-        while next_to_yield < len(chunks):
-            while next_to_submit < len(chunks) and len(pending) < workers * IN_FLIGHT_PER_WORKER:
-                future = pool.submit(_run_chunk, settings, chunks[next_to_submit])
-                pending[future] = next_to_submit
+        while True:
+            while len(pending) < workers * IN_FLIGHT_PER_WORKER:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                pending[pool.submit(_run_chunk, settings, chunk)] = next_to_submit
                 next_to_submit += 1
+            if not pending:  # every chunk submitted has been handed on
+                break
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)

@@ -25,7 +25,7 @@ import platform
 import tempfile
 import threading
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -311,19 +311,22 @@ class ClusterPool:
         """Runs a module-level function on a worker; its future (`.result()` waits)."""
         return _Future(self, self.client.submit(function, *args, pure=False))
 
-    def render(self, items: Sequence[Item],
-               on_done: Callable[[int], None] | None = None) -> Iterator[Written]:
+    def render(self, items: Iterable[Item], on_done: Callable[[int], None] | None = None,
+               count: int | None = None) -> Iterator[Written]:
         """Each letter as written, in roster order; `on_done(n)` hears of progress.
 
         Workers render; this process writes each file as its chunk arrives (so a chunk's
         bytes are dropped at once) and hands the letters on in roster order. Chunks are cut
-        as the local pool cuts them, so composed letters have the same bytes.
+        as the local pool cuts them, so composed letters have the same bytes. `items` may be
+        a generator, read a chunk at a time as chunks are submitted (`count` is not needed:
+        every chunk has the full size).
         """
         from distributed import as_completed
 
-        size = COMPOSED_CHUNK if self.settings.compose else CHUNK
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        pending: dict = {}
+        from oficios.batch import chunked
+
+        chunks = chunked(items, COMPOSED_CHUNK if self.settings.compose else CHUNK)
+        pending: dict = {}  # future -> (index, its chunk's items)
         finished: dict[int, list[Written]] = {}
         next_to_submit = next_to_yield = 0
         arrived = as_completed(loop=self.client.loop)
@@ -331,24 +334,26 @@ class ClusterPool:
         def fill() -> None:
             nonlocal next_to_submit
             # Bounded twice: chunks in flight, and how far ahead of the oldest unfinished one.
-            while (next_to_submit < len(chunks) and len(pending) < self.window
-                   and next_to_submit < next_to_yield + 4 * self.window):
+            while len(pending) < self.window and next_to_submit < next_to_yield + 4 * self.window:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    return
                 future = self.client.submit(render_chunk, self.settings, self.template,
-                                            self.expected, chunks[next_to_submit], pure=False)
-                pending[future] = next_to_submit
+                                            self.expected, chunk, pure=False)
+                pending[future] = (next_to_submit, chunk)
                 arrived.add(future)
                 next_to_submit += 1
 
         try:
             fill()
-            while next_to_yield < len(chunks):
+            while pending:
                 future = next(arrived)
-                index = pending.pop(future)
+                index, chunk = pending.pop(future)
                 rendered = self._result(future)
                 future.release()
                 finished[index] = [self._write(item, done)
-                                   for item, done in zip(chunks[index], rendered, strict=True)]
-                del rendered
+                                   for item, done in zip(chunk, rendered, strict=True)]
+                del rendered, chunk
                 if on_done:
                     on_done(len(finished[index]))
                 while next_to_yield in finished:

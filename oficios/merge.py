@@ -6,7 +6,7 @@ problem in the data is reported at once and nothing is written when one is found
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from oficios import spanish
 from oficios.errors import OficiosError, RosterError, TemplateError, raise_all
@@ -111,13 +111,18 @@ def merge_all(template: OficioTemplate, roster: Roster) -> list[Letter]:
     return list(_merge_each(template, roster, keep=True))
 
 
-def validate_all(template: OficioTemplate, roster: Roster) -> None:
-    """Merges every recipient and keeps nothing: raises what merge_all would, in flat memory."""
-    for _letter in _merge_each(template, roster, keep=False):
+def validate_all(template: OficioTemplate, roster: Roster,
+                 each: Callable[[Letter], object] | None = None) -> None:
+    """Merges every recipient and keeps nothing: raises what merge_all would, in flat memory.
+
+    `each` (None: nothing) is shown every letter as it is merged, to note what it needs of it.
+    """
+    for _letter in _merge_each(template, roster, keep=False, each=each):
         pass
 
 
-def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iterator[Letter]:
+def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool,
+                each: Callable[[Letter], object] | None = None) -> Iterator[Letter]:
     template.check_columns(roster.columns, roster.path)
     merger = Merger(template)
     letters, errors, names = [], [], set()
@@ -140,6 +145,8 @@ def _merge_each(template: OficioTemplate, roster: Roster, *, keep: bool) -> Iter
                 _("two recipients would share the file name '{name}'").format(name=name),
                 file=roster.path, row=recipient.row, hint=_("make the recipient codes unique")))
         names.add(name)
+        if each is not None:
+            each(letter)
         if keep:
             letters.append(letter)
     raise_all([_once(group, len(roster)) for group in template_errors.values()],

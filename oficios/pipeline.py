@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -74,22 +74,77 @@ class Job:
         return self.register_location().path
 
 
+class Files(Sequence):
+    """One format's files of a run, in roster order, each with its SHA-256 (`sha256(i)`).
+
+    Kept as text, not as Paths: a Path per letter would cost the coordinator ≈ 0.5 KB a
+    file, which a roster of a million letters notices. Indexing gives a Path.
+    """
+
+    def __init__(self) -> None:
+        self._paths: list[str] = []
+        self._digests = bytearray()  # 32 bytes per file
+
+    def append(self, path: Path, sha256: str) -> None:
+        self._paths.append(str(path))
+        self._digests += bytes.fromhex(sha256)
+
+    def sha256(self, index: int) -> str:
+        index = range(len(self))[index]
+        return self._digests[32 * index:32 * index + 32].hex()
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [Path(path) for path in self._paths[index]]
+        return Path(self._paths[index])
+
+    def __repr__(self) -> str:
+        return f"Files({list(self)!r})"
+
+
+class _Hashes(Mapping):
+    """Result.sha256: each file's SHA-256 by its path, read from the run's `Files`."""
+
+    def __init__(self, files: dict[str, Files]) -> None:
+        self.files = files
+
+    def _where(self) -> dict[str, tuple[Files, int]]:
+        return {path: (files, index) for files in self.files.values()
+                for index, path in enumerate(files._paths)}
+
+    def __getitem__(self, path: Path) -> str:
+        files, index = self._where()[str(path)]
+        return files.sha256(index)
+
+    def __iter__(self) -> Iterator[Path]:
+        return (path for files in self.files.values() for path in files)
+
+    def __len__(self) -> int:
+        return sum(len(files) for files in self.files.values())
+
+
 @dataclass
 class Result:
     """What a run produced: letters, files by format (roster order), hashes, where, how long.
 
-    `combined` is None when no combined PDF was made.
+    `combined` is None when no combined PDF was made. `sha256` maps each file to its SHA-256.
     """
 
     letters: int
     folder: Path
-    files: dict[str, list[Path]] = field(default_factory=dict)
-    sha256: dict[Path, str] = field(default_factory=dict)
+    files: dict[str, Files] = field(default_factory=dict)
     combined: Path | None = None
     seconds: float = 0.0
     batch: object | None = None  # register.Batch; None when nothing was registered
     register: Path | None = None
     composition: object | None = None  # compose.Plan: how the PDFs were made; None without PDFs
+
+    @property
+    def sha256(self) -> Mapping[Path, str]:
+        return _Hashes(self.files)
 
 
 class Progress(Protocol):
@@ -148,6 +203,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     `if __name__ == "__main__":`, as multiprocessing requires (it is told so otherwise).
     """
     import dataclasses
+    import itertools
 
     from oficios.batch import Settings
     from oficios.output import exclusive_folder, make_folder
@@ -163,7 +219,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
                         compose=not (job.exact or job.qr or kind) and len(roster) > 1,
                         signer=signing)
     result = Result(letters=len(roster), folder=layout.folder,
-                    files={fmt: [] for fmt in job.formats})
+                    files={fmt: Files() for fmt in job.formats})
     archiving = job.combined and "pdf" in job.formats and not job.only and kind is None
     with contextlib.ExitStack() as stack:
         register = stack.enter_context(_register(job, kind))
@@ -172,7 +228,12 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             # stopped (they finish the chunk in hand), before the register closes.
             stack.push(lambda failure, *_: register.remove_unrecorded(layout, failure))
         pool = stack.enter_context(_executor(job, settings, len(roster), executor))
-        merged = merge_all(template, roster)  # while the workers start; nothing is written before
+        # Every letter is merged now, while the workers start, so that nothing is written
+        # unless every row is valid; of each, only its shape is kept, for the plan.
+        shapes = _Shapes(job, registered=register is not None, draft=kind is not None) \
+            if "pdf" in job.formats else None
+        numbered = register is not None and template.numbering is not None
+        validate_all(template, roster, each=None if shapes is None or numbered else shapes.add)
         make_folder(layout.folder)
         if kind is None:  # a preview writes only into its own sub-folder
             stack.enter_context(exclusive_folder(layout.folder, job.command))
@@ -181,41 +242,41 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
             register.supersede(batch, [r[template.key_column] for r in roster.recipients],
                                layout, archiving)
             if template.numbering is not None:
-                # The letters print the numbers the register reserved: merge them again.
+                # The letters print the numbers the register reserved: merged again.
                 roster = register.number(template, roster, batch)
-                merged = merge_all(template, roster)
-        items = _items(job, template, roster, merged, batch, draft=kind is not None)
-        del merged
-        if "pdf" in job.formats:
-            from oficios.compose import plan
-
+                validate_all(template, roster, each=shapes and shapes.add)
+        if shapes is not None:
             # A preview is one draft letter: rendered whole, as the letter it stands for.
-            result.composition = plan([item.letter for item in items], template,
-                                      exact=job.exact or kind is not None)
+            result.composition = shapes.plan(template, exact=job.exact or kind is not None)
             pool.use(dataclasses.replace(settings, compose=result.composition.compose))
         remove_partial_files(layout.folder)
         if progress:
             progress.start(len(roster))
         count, nomina = 0, _Nomina(template, batch, pool, len(roster))
-        # Letters this batch already issued keep their files: rendered again they could differ
-        # by a byte (fonts are shared within a chunk), and the copy already sent would no
-        # longer verify. A file that is missing or was changed is written again.
-        kept = register.issued(batch, items, job.formats) if register else {}
-        rendered = pool.render([i for i in items if i.letter.key not in kept],
-                               progress.advance if progress else None)
-        if progress and kept:
-            progress.advance(len(kept))
+        # The letters are merged again as the workers take them, a chunk at a time, so the
+        # coordinator's memory does not grow with the roster. Letters this batch already
+        # issued keep their files: rendered again they could differ by a byte (fonts are
+        # shared within a chunk), and the copy already sent would no longer verify. A file
+        # that is missing or was changed is written again.
+        entries = _entries(_items(job, template, roster, batch, draft=kind is not None),
+                           register, batch, job.formats)
+        # Read twice: ahead by the workers' window to render (past the letters kept, which
+        # wait here as what was written of them), and here in roster order.
+        ahead, in_order = itertools.tee(entries)
+        rendered = pool.render((item for item, _kept in ahead if item is not None),
+                               progress.advance if progress else None, count=len(roster))
         with _combined(layout, template, archiving) as combined:
-            for entry in items:
-                item = kept.get(entry.letter.key) or next(rendered)
+            for _item, kept in in_order:
+                item = kept or next(rendered)
+                if kept and progress:
+                    progress.advance(1)
                 count += 1  # a count, not a list: memory stays flat however long the roster
                 for fmt, (path, sha256, _size) in item.files.items():
-                    result.files[fmt].append(path)
-                    result.sha256[path] = sha256
+                    result.files[fmt].append(path, sha256)
                 if combined:
                     combined.add(item.files["pdf"][0], f"{item.key} {item.name}")
                     nomina.add(item)
-                if register and entry.letter.key not in kept:
+                if register and not kept:
                     register.record(batch, item)
             if register:
                 register.flush(batch)
@@ -238,29 +299,69 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
     return result
 
 
-def _items(job: Job, template: OficioTemplate, roster: Roster, merged: list[Letter], batch,
-           draft: bool = False) -> list:
-    """The merged letters as the workers get them: with their verification codes, and one
-    shared copy of each distinct body (a batch's letters usually have one). `draft` marks
-    them as previews (BORRADOR on every page, no code)."""
-    import dataclasses
-
+def _items(job: Job, template: OficioTemplate, roster: Roster, batch,
+           draft: bool = False) -> Iterator:
+    """Each recipient's letter as the workers get it, merged as it is asked for: with its
+    verification code, and one shared copy of each recent distinct body (a batch's letters
+    usually have one). `draft` marks them as previews (BORRADOR on every page, no code)."""
     from oficios.batch import Item
+    from oficios.merge import Merger
     from oficios.register import verification_code
 
+    merger = Merger(template)
     oficio = template.text("oficio", "numero")
     bodies: dict = {}
-    items = []
-    for recipient, letter in zip(roster.recipients, merged, strict=True):
+    for recipient in roster.recipients:
+        letter = merger.merge(recipient, roster.path)
         code = verification_code(oficio, batch.version, letter.key) if batch else ""
-        letter = dataclasses.replace(
-            letter, verification=code, qr=job.qr and bool(code), draft=draft,
-            verify_url=job.verify_url if job.qr and code else "",
-            body=bodies.setdefault(letter.body, letter.body),
-            closing=bodies.setdefault(letter.closing, letter.closing))
+        if len(bodies) > 64:  # bodies that differ from letter to letter are not kept
+            bodies.clear()
+        letter = _as_rendered(job, letter, code, draft,
+                              body=bodies.setdefault(letter.body, letter.body),
+                              closing=bodies.setdefault(letter.closing, letter.closing))
         detail = recipient.values.get(template.detail_column, "") if template.detail_column else ""
-        items.append(Item(letter, recipient.row, detail))
-    return items
+        yield Item(letter, recipient.row, detail)
+
+
+def _entries(items: Iterator, register, batch, formats: tuple[str, ...]) -> Iterator[tuple]:
+    """Each letter as (the item to render, None), or as (None, its `Written`) when this batch
+    already issued it and its files are intact (a rerun keeps them)."""
+    for item in items:
+        kept = register.issued(batch, item, formats) if register else None
+        yield (None, kept) if kept else (item, None)
+
+
+def _as_rendered(job: Job, letter: Letter, code: str, draft: bool, **changes) -> Letter:
+    """The merged letter with what the batch adds: its code (and QR), or the draft mark."""
+    import dataclasses
+
+    return dataclasses.replace(letter, verification=code, qr=job.qr and bool(code), draft=draft,
+                               verify_url=job.verify_url if job.qr and code else "", **changes)
+
+
+class _Shapes:
+    """What compose.plan reads of a batch's letters, noted as each is merged to be
+    validated: each letter's shared part (compose.shared_part), one object for each distinct
+    part, so a letter leaves behind only a reference (a batch has a handful of parts)."""
+
+    def __init__(self, job: Job, registered: bool, draft: bool) -> None:
+        # Only whether a letter has a code changes its shared part: any code will do.
+        self.job, self.code, self.draft = job, "x" if registered else "", draft
+        self.distinct: dict[Letter, Letter] = {}
+        self.parts: list[Letter] = []
+
+    def add(self, letter: Letter) -> None:
+        from oficios.compose import shared_part
+
+        part = shared_part(_as_rendered(self.job, letter, self.code, self.draft))
+        self.parts.append(self.distinct.setdefault(part, part))
+
+    def plan(self, template: OficioTemplate, exact: bool):
+        """compose.plan of the letters noted; forgets them."""
+        from oficios.compose import plan
+
+        parts, self.parts, self.distinct = self.parts, [], {}
+        return plan(parts, template, exact=exact)
 
 
 def _executor(job: Job, settings, letters: int, executor):
@@ -300,8 +401,9 @@ class _Recorder:
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
         self.batch = None
-        self.recorded: set[Path] = set()
+        self.recorded: set[str] = set()  # text, not Paths: ≈ 0.5 KB less a file
         self.before: set[Path] | None = None
+        self.earlier: dict | None = None
 
     def open(self, template: OficioTemplate, roster: Roster, layout: OutputLayout, total: int):
         from oficios.archive import folder_sha256
@@ -353,7 +455,8 @@ class _Recorder:
     def flush(self, batch) -> None:
         if self.pending:
             self.db.record_letters(batch, self.pending)
-            self.recorded.update(path for entry in self.pending for path, *_ in entry[4].values())
+            self.recorded.update(str(path) for entry in self.pending
+                                 for path, *_ in entry[4].values())
             self.pending.clear()
 
     def close(self, batch):
@@ -370,27 +473,25 @@ class _Recorder:
         path, count = write_supplement(self.db, template, layout, batch)
         self.record_copy(batch, "suplemento", path, count)
 
-    def issued(self, batch, items: list, formats: tuple[str, ...]) -> dict:
-        """The letters of `items` this batch has already recorded, by key, as `Written`, when
-        every one of their files is still there with the recorded SHA-256."""
+    def issued(self, batch, item, formats: tuple[str, ...]):
+        """`item`'s letter as this batch already recorded it (a `Written`), when every one of
+        its files is still there with the recorded SHA-256; None when it is to be rendered.
+        Asked in roster order, once per letter."""
         from oficios.batch import written
         from oficios.output import sha256_file
 
-        recorded = {row["clave"]: row for row in self.db.letters(batch.id)}
-        kept = {}
-        for item in items:
-            row = recorded.get(item.letter.key)
-            if row is None or row["codigo"] != item.letter.verification:
-                continue
-            files = {}
-            for fmt in formats:
-                path = Path(row.get(fmt) or "")
-                if not row.get(fmt) or not path.is_file() or sha256_file(path) != row[f"{fmt}_sha256"]:
-                    break
-                files[fmt] = (path, row[f"{fmt}_sha256"], path.stat().st_size)
-            else:
-                kept[item.letter.key] = written(item, files)
-        return kept
+        if self.earlier is None:  # what this batch recorded before this run (none at first)
+            self.earlier = {row["clave"]: row for row in self.db.letters(batch.id)}
+        row = self.earlier.pop(item.letter.key, None)
+        if row is None or row["codigo"] != item.letter.verification:
+            return None
+        files = {}
+        for fmt in formats:
+            path = Path(row.get(fmt) or "")
+            if not row.get(fmt) or not path.is_file() or sha256_file(path) != row[f"{fmt}_sha256"]:
+                return None
+            files[fmt] = (path, row[f"{fmt}_sha256"], path.stat().st_size)
+        return written(item, files)
 
     def remove_unrecorded(self, layout: OutputLayout, failure: type | None) -> None:
         """Deletes the letter files this run wrote but could not record (the register failed):
@@ -405,8 +506,9 @@ class _Recorder:
                 self.flush(self.batch)
             except (OficiosError, KeyboardInterrupt):
                 pass
-        for path in _letter_files(layout) - self.before - self.recorded:
-            path.unlink(missing_ok=True)
+        for path in _letter_files(layout) - self.before:
+            if str(path) not in self.recorded:
+                path.unlink(missing_ok=True)
 
 
 def _letter_files(layout: OutputLayout) -> set[Path]:

@@ -1,0 +1,116 @@
+"""The coordinating process's memory does not grow with the roster's length.
+
+Measured with tracemalloc in this process only (the renderers are worker processes), at two
+sizes of the bundled roster repeated with distinct keys: what each further letter costs, in
+bytes, and no time is measured. DOCX only, so that rendering is cheap; the coordinator's work
+per letter (merge, validate, hand out, receive, write, register) is the same for a PDF.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import tracemalloc
+
+import pytest
+
+from conftest import ROSTER, TEMPLATE
+from oficios.pipeline import Job, generate
+
+SMALL, LARGE = 100, 700
+# Bytes the coordinator may keep per letter. Measured on 2026-11-25: holding every merged
+# letter, as oficios did before, kept 3.1 KB a letter before rendering; now ≈ 1.3 KB (the
+# roster as roster.py reads it, ≈ 1.2 KB a row, and nothing of the letters) and ≈ 0.35 KB
+# more by the last letter (each file's path and SHA-256 in Result, the register's set of
+# recorded files). A list of every letter's `Written` would add ≈ 1 KB a letter.
+BEFORE_RENDERING = 1800
+WHILE_RENDERING = 700
+
+
+def repeated_roster(folder, n: int):
+    """The bundled roster repeated to n rows; the copies get new 5-digit codes and names."""
+    with ROSTER.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    path = folder / f"nomina-{n}.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for i in range(n):
+            row = dict(rows[i % len(rows)])
+            if i >= len(rows):
+                row["cut"] = f"{20000 + i:05d}"
+                row["municipalidad"] = f"{row['municipalidad']} {i // len(rows) + 1}"
+            writer.writerow(row)
+    return path
+
+
+class _Memory:
+    """A progress report that notes the traced memory when rendering starts (everything the
+    batch keeps from reading and validating the roster) and how much more it holds when the
+    last letter has been rendered (what it keeps of every letter written)."""
+
+    def start(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.at_start = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.done == self.total:
+            gc.collect()
+            self.while_rendering = tracemalloc.get_traced_memory()[0] - self.at_start
+
+
+def _batch(tmp_path, n: int, traced: bool = True) -> _Memory:
+    job = Job(template=TEMPLATE, roster=repeated_roster(tmp_path, n), output=tmp_path / f"out-{n}",
+              formats=("docx",), workers=2)
+    memory = _Memory()
+    gc.collect()
+    if traced:
+        tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = generate(job, progress=memory)
+        memory.at_start -= before
+    finally:
+        tracemalloc.stop()
+    assert result.letters == n and len(result.files["docx"]) == n
+    return memory
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("memoria")
+    _batch(folder, 10, traced=False)  # imports everything a batch needs, untraced
+    small, large = _batch(folder, SMALL), _batch(folder, LARGE)
+    return small, large
+
+
+def _per_letter(small: float, large: float) -> float:
+    return (large - small) / (LARGE - SMALL)
+
+
+def test_validating_the_roster_keeps_nothing_of_each_letter_but_its_row(measured):
+    small, large = measured
+    grows = _per_letter(small.at_start, large.at_start)
+    assert grows < BEFORE_RENDERING, f"{grows:.0f} bytes a letter kept before rendering"
+
+
+def test_rendering_holds_only_the_letters_in_flight_and_the_files_names(measured):
+    small, large = measured
+    grows = _per_letter(small.while_rendering, large.while_rendering)
+    assert grows < WHILE_RENDERING, f"{grows:.0f} bytes a letter more by the last letter"
+
+
+def test_the_result_still_gives_each_file_as_a_path_with_its_sha256(tmp_path):
+    import hashlib
+    from pathlib import Path
+
+    result = generate(Job(template=TEMPLATE, roster=repeated_roster(tmp_path, 3),
+                          output=tmp_path / "out", formats=("docx",), workers=1))
+    files = result.files["docx"]
+    assert len(files) == 3 and [path.name[:5] for path in files] == ["01101", "01107", "01401"]
+    assert isinstance(files[-1], Path) and files[-1] == files[2] and files[:2] == [files[0], files[1]]
+    for path in files:
+        assert result.sha256[path] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert set(result.sha256) == set(files)
