@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from oficios.batch import Written
-from oficios.output import atomic_file, sha256_file, write_atomic
+from oficios.output import atomic_file, sha256_file
 from oficios.slugs import ascii_slug
 
 MANIFEST = "manifest.json"
@@ -58,41 +58,107 @@ def write_folder_records(register, about: dict, folder: Path, oficio: str,
     """nomina.csv, manifest.json and SHA256SUMS of a folder, from the register: every file
     of every version of the oficio written there, the current version of each letter marked
     `vigente`. Rewritten after every run, so they are never stale. Returns the three paths.
-    `detail` heads the nómina's column of each recipient's detail (the template's column)."""
-    rows = register.folder_files(oficio, str(folder))
-    copies = [c for c in register.copies(oficio, str(folder))]
-    current = _letters([r for r in rows if r["vigente"]])
-    nomina = write_nomina_csv(folder / NOMINA, current, folder, detail)
-    entries = []
-    for row in rows:
-        entries.append({"archivo": _relative(Path(row["ruta"]), folder), "formato": row["formato"],
-                        "sha256": row["sha256"], "bytes": row["bytes"], "clave": row["clave"],
-                        "destinatario": row["destinatario"], "numero": row["numero"],
-                        "codigo_verificacion": row["codigo"], "version": row["version"],
-                        "vigente": bool(row["vigente"])})
+    `detail` heads the nómina's column of each recipient's detail (the template's column).
+
+    The three are written as the register's rows are read, one letter at a time, so their
+    cost in memory does not grow with the batch."""
+    carpeta = str(folder)
+    summary = register.folder_summary(oficio, carpeta)
+    copies = list(register.copies(oficio, carpeta))
     latest = max((c.batch.version for c in copies if c.tipo == "archivo"), default=None)
-    archive_copy = None
-    for copy in copies:
-        path = Path(copy.ruta)
-        if copy.tipo == "archivo" and copy.batch.version == latest:
-            archive_copy = _relative(path, folder)
-        entries.append({"archivo": _relative(path, folder), "formato": "pdf", "sha256": copy.sha256,
-                        "bytes": path.stat().st_size if path.is_file() else 0,
-                        "tipo": {"archivo": "copia de archivo", "suplemento": "suplemento de "
-                                 "reemisión"}.get(copy.tipo, copy.tipo),
-                        "version": copy.batch.version, "cartas": copy.cartas})
-    entries.append({"archivo": _relative(nomina, folder), "formato": "csv",
-                    "sha256": sha256_file(nomina), "bytes": nomina.stat().st_size})
-    versions = sorted({(r["version"], r["lote"]) for r in rows})
-    about = dict(about, cartas=len(current), copia_de_archivo=archive_copy,
-                 formato_copia_de_archivo="PDF/A-2b" if archive_copy else None,
-                 versiones_vigentes=sorted({letter["version"] for letter in current}),
-                 lotes=[lote for _v, lote in versions])
-    manifest = dict(about, archivos=entries)
-    manifest_path = write_atomic(folder / MANIFEST, (json.dumps(
-        manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    sums = "".join(f"{e['sha256']}  {e['archivo']}\n" for e in entries)
-    return nomina, manifest_path, write_atomic(folder / CHECKSUMS, sums.encode("utf-8"))
+    archive_copy = next((_relative(Path(c.ruta), folder) for c in copies
+                         if c.tipo == "archivo" and c.batch.version == latest), None)
+    head = dict(about, cartas=summary["cartas"], copia_de_archivo=archive_copy,
+                formato_copia_de_archivo="PDF/A-2b" if archive_copy else None,
+                versiones_vigentes=summary["versiones"], lotes=summary["lotes"])
+    with atomic_file(folder / NOMINA) as nomina_file, atomic_file(folder / MANIFEST) as manifest, \
+            atomic_file(folder / CHECKSUMS) as sums:
+        nomina = _NominaCsv(nomina_file, summary["formatos"], folder, detail)
+        entries = _ManifestEntries(manifest, sums, head)
+        for row in register.iter_folder_files(oficio, carpeta):
+            if row["vigente"]:
+                nomina.add(row)
+            entries.add({"archivo": _relative_text(row["ruta"], folder), "formato": row["formato"],
+                         "sha256": row["sha256"], "bytes": row["bytes"], "clave": row["clave"],
+                         "destinatario": row["destinatario"], "numero": row["numero"],
+                         "codigo_verificacion": row["codigo"], "version": row["version"],
+                         "vigente": bool(row["vigente"])})
+        for copy in copies:
+            path = Path(copy.ruta)
+            entries.add({"archivo": _relative(path, folder), "formato": "pdf",
+                         "sha256": copy.sha256, "bytes": path.stat().st_size if path.is_file() else 0,
+                         "tipo": {"archivo": "copia de archivo", "suplemento": "suplemento de "
+                                  "reemisión"}.get(copy.tipo, copy.tipo),
+                         "version": copy.batch.version, "cartas": copy.cartas})
+        digest, size = nomina.close()
+        entries.add({"archivo": NOMINA, "formato": "csv", "sha256": digest, "bytes": size})
+        entries.close()
+    return folder / NOMINA, folder / MANIFEST, folder / CHECKSUMS
+
+
+class _ManifestEntries:
+    """manifest.json (as json.dumps(dict(head, archivos=[...]), indent=2) writes it) and
+    SHA256SUMS, written one file entry at a time."""
+
+    def __init__(self, manifest, sums, head: dict) -> None:
+        self.manifest, self.sums, self.count = manifest, sums, 0
+        opening = json.dumps(dict(head, archivos=[]), ensure_ascii=False, indent=2)
+        assert opening.endswith('"archivos": []\n}')
+        manifest.write(opening[:-len("[]\n}")].encode("utf-8") + b"[")
+
+    def add(self, entry: dict) -> None:
+        text = json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        self.manifest.write(("," if self.count else "") .encode() + b"\n    " + text.encode("utf-8"))
+        self.sums.write(f"{entry['sha256']}  {entry['archivo']}\n".encode("utf-8"))
+        self.count += 1
+
+    def close(self) -> None:
+        self.manifest.write(b"\n  ]\n}\n" if self.count else b"]\n}\n")
+
+
+class _NominaCsv:
+    """nomina.csv: N°, key, recipient, detail (headed `detail`, e.g. region), printed number,
+    version, code, and each file with its SHA-256 (the current letters), a letter a row, from
+    the register's rows of the current letters in order (a letter's formats one after another)."""
+
+    def __init__(self, file, formats: Sequence[str], folder: Path, detail: str) -> None:
+        self.file, self.formats, self.folder = file, list(formats), folder
+        self.digest, self.size, self.count, self.letter = hashlib.sha256(), 0, 0, None
+        self._row(["n", "clave", "destinatario", detail, "numero", "version",
+                   "codigo_verificacion"]
+                  + [f"{col}_{fmt}" for fmt in self.formats for col in ("archivo", "sha256")])
+
+    def add(self, row: dict) -> None:
+        if self.letter is not None and (self.letter["lote"], self.letter["clave"]) \
+                != (row["lote"], row["clave"]):
+            self._letter()
+        if self.letter is None:
+            self.letter = dict(row, files={})
+        self.letter["files"][row["formato"]] = (row["ruta"], row["sha256"])
+
+    def close(self) -> tuple[str, int]:
+        """The file's SHA-256 and size once the last letter is written."""
+        if self.letter is not None:
+            self._letter()
+        return self.digest.hexdigest(), self.size
+
+    def _letter(self) -> None:
+        letter, self.letter = self.letter, None
+        self.count += 1
+        files = []
+        for fmt in self.formats:
+            file, digest = letter["files"].get(fmt, (None, ""))
+            files += [_relative_text(file, self.folder) if file else "", digest]
+        self._row([self.count, letter["clave"], letter["destinatario"], letter["detalle"],
+                   letter["numero"], letter["version"], letter["codigo"]] + files)
+
+    def _row(self, values: list) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(values)
+        data = buffer.getvalue().encode("utf-8")
+        self.file.write(data)
+        self.digest.update(data)
+        self.size += len(data)
 
 
 def _letters(rows: Sequence[dict]) -> list[dict]:
@@ -102,26 +168,6 @@ def _letters(rows: Sequence[dict]) -> list[dict]:
         letter = letters.setdefault((row["lote"], row["clave"]), dict(row, files={}))
         letter["files"][row["formato"]] = (Path(row["ruta"]), row["sha256"])
     return sorted(letters.values(), key=lambda r: (r["fila"], r["clave"]))
-
-
-def write_nomina_csv(path: Path, letters: Sequence[dict], folder: Path,
-                     detail: str = "detalle") -> Path:
-    """nomina.csv: N°, key, recipient, detail (headed `detail`, e.g. region), printed number,
-    version, code, and each file with its SHA-256 (the current letters)."""
-    formats = sorted({fmt for letter in letters for fmt in letter["files"]})
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-    out.writerow(["n", "clave", "destinatario", detail, "numero", "version",
-                  "codigo_verificacion"]
-                 + [f"{col}_{fmt}" for fmt in formats for col in ("archivo", "sha256")])
-    for n, letter in enumerate(letters, start=1):
-        files = []
-        for fmt in formats:
-            file, digest = letter["files"].get(fmt, (None, ""))
-            files += [_relative(file, folder) if file else "", digest]
-        out.writerow([n, letter["clave"], letter["destinatario"], letter["detalle"],
-                      letter["numero"], letter["version"], letter["codigo"]] + files)
-    return write_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
 def supersede_files(register, batch, layout, keys: Sequence[str], archiving: bool) -> list[Path]:
@@ -217,6 +263,15 @@ def distribution_copies(folder: Path, lines: Sequence[str], archive: Path) -> li
                     out.write(block)
         copies.append(target)
     return copies
+
+
+def _relative_text(ruta: str, folder: Path) -> str:
+    """_relative for a path as the register keeps it (text), without making a Path of it
+    when it plainly lies inside the folder (a batch's records have tens of thousands)."""
+    prefix = str(folder) + os.sep
+    if folder.is_absolute() and ruta.startswith(prefix) and os.path.normpath(ruta) == ruta:
+        return ruta[len(prefix):].replace(os.sep, "/")
+    return _relative(Path(ruta), folder)
 
 
 def _relative(path: Path, folder: Path) -> str:

@@ -582,16 +582,41 @@ class Register:
     def folder_files(self, oficio: str, carpeta: str) -> list[dict]:
         """Every letter file of an oficio written into a folder, every version, with
         `vigente` true for the latest version of each recipient's letter."""
-        latest = dict(self._rows(
-            "SELECT c.clave, MAX(l.version) FROM cartas c JOIN lotes l ON l.id=c.lote "
-            "WHERE l.oficio=? GROUP BY c.clave", (oficio,)))
-        rows = self._rows(
-            "SELECT l.id AS lote, l.version, c.clave, c.destinatario, c.fila, c.detalle, c.numero, "
-            "c.codigo, a.formato, a.ruta, a.sha256, a.bytes "
-            "FROM cartas c JOIN lotes l ON l.id=c.lote JOIN archivos a ON a.carta=c.id "
-            "WHERE l.oficio=? AND l.carpeta=? ORDER BY c.fila, c.clave, l.version, a.formato",
-            (oficio, carpeta))
-        return [dict(r, vigente=r["version"] == latest[r["clave"]]) for r in rows]
+        return list(self.iter_folder_files(oficio, carpeta))
+
+    _FOLDER_FILES = (
+        "FROM cartas c JOIN lotes l ON l.id=c.lote JOIN archivos a ON a.carta=c.id "
+        "JOIN (SELECT c2.clave, MAX(l2.version) AS ultima FROM cartas c2 "
+        "      JOIN lotes l2 ON l2.id=c2.lote WHERE l2.oficio=? GROUP BY c2.clave) u "
+        "  ON u.clave=c.clave "
+        "WHERE l.oficio=? AND l.carpeta=?")
+
+    def iter_folder_files(self, oficio: str, carpeta: str) -> Iterator[dict]:
+        """folder_files one row at a time, in the same order (by row, key, version, format):
+        the folder's records are written from it without holding the batch in memory."""
+        try:
+            cursor = self._db.execute(
+                "SELECT l.id AS lote, l.version, c.clave, c.destinatario, c.fila, c.detalle, "
+                "c.numero, c.codigo, a.formato, a.ruta, a.sha256, a.bytes, "
+                "l.version = u.ultima AS vigente " + self._FOLDER_FILES
+                + " ORDER BY c.fila, c.clave, l.version, a.formato", (oficio, oficio, carpeta))
+            for row in cursor:
+                yield dict(row, vigente=bool(row["vigente"]))
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
+
+    def folder_summary(self, oficio: str, carpeta: str) -> dict:
+        """Of the letters of an oficio in a folder: how many are current (`cartas`), the
+        formats and versions of the current ones, and the batches that wrote any."""
+        current = "SELECT DISTINCT {what} " + self._FOLDER_FILES + " AND l.version = u.ultima"
+        args = (oficio, oficio, carpeta)
+        return {
+            "cartas": self._rows("SELECT COUNT(*) FROM (SELECT DISTINCT l.id, c.clave "
+                                 + self._FOLDER_FILES + " AND l.version = u.ultima)", args)[0][0],
+            "formatos": sorted(r[0] for r in self._rows(current.format(what="a.formato"), args)),
+            "versiones": sorted(r[0] for r in self._rows(current.format(what="l.version"), args)),
+            "lotes": [r[1] for r in self._rows("SELECT DISTINCT l.version, l.id "
+                                               + self._FOLDER_FILES + " ORDER BY 1, 2", args)]}
 
     def copies(self, oficio: str, carpeta: str) -> list[Copy]:
         """Every archive copy, distribution copy and supplement of an oficio in a folder."""
