@@ -18,6 +18,7 @@ import itertools
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from oficios.output import OutputLayout, write_atomic
 
 CHUNK = 8  # letters per task when each is rendered whole: smooth progress, cheap tasks
 COMPOSED_CHUNK = 24  # composing shares each chunk's layout of headings: larger chunks pay
-IN_FLIGHT_PER_WORKER = 3  # tasks queued ahead per worker; bounds memory in the main process
+IN_FLIGHT_PER_WORKER = 2  # tasks queued ahead per worker; bounds memory in the main process
 # Imported once by the fork server, so every worker starts with them already loaded. Our
 # modules import their libraries lazily (`oficios --help` stays instant), so the libraries are
 # named too: importing WeasyPrint alone takes ~0.6 s of CPU, which each worker paid again.
@@ -186,16 +187,41 @@ class WorkerPool:
         self.workers = max(1, min(workers, -(-letters // CHUNK)))
         self._own = executor is None
         self._pool: cf.Executor | None = executor
+        self._starting: threading.Thread | None = None
+        self._failed: BaseException | None = None
 
     def __enter__(self) -> WorkerPool:
         if self._pool is None and self.workers > 1:
+            # Starting the processes waits for the fork server to import WeasyPrint (~0.6 s):
+            # done in a thread, so the caller validates the roster meanwhile.
             self._pool = process_pool(self.workers)
-        if self._pool is not None:
-            for _ in range(self.workers):
-                self._pool.submit(_warm, self.settings)
+            self._starting = threading.Thread(target=self._start, name="oficios-workers",
+                                              daemon=True)
+            self._starting.start()
+        elif self._pool is not None:
+            self._start()
         return self
 
+    def _start(self) -> None:
+        try:
+            for _ in range(self.workers):
+                self._pool.submit(_warm, self.settings)
+        except BaseException as exc:  # said where the pool is next used
+            self._failed = exc
+
+    def _started(self) -> cf.Executor | None:
+        """The pool once its processes have started (re-raising what stopped them)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
+        return self._pool
+
     def __exit__(self, *exc_info) -> None:
+        if self._starting is not None:
+            self._starting.join()
         if self._pool is not None and self._own:
             # Interrupted or failed: drop what has not started, let running chunks finish
             # their current files (each is written atomically), and stop the workers.
@@ -208,7 +234,7 @@ class WorkerPool:
 
     def submit(self, function: Callable, *args) -> cf.Future:
         """Runs a module-level function in a worker (here, without a pool); its Future."""
-        if self._pool is not None:
+        if self._started() is not None:
             return self._pool.submit(function, *args)
         future: cf.Future = cf.Future()
         future.set_result(function(*args))
@@ -223,7 +249,7 @@ class WorkerPool:
         (len(items) when not given; it only spreads a short batch over every worker).
         """
         size = self.chunk
-        if self._pool is not None and not self.settings.compose:
+        if self._started() is not None and not self.settings.compose:
             # Every worker gets work, even in a short batch. Not when composing: a letter's
             # own layer shares its fonts with its chunk, and its bytes must not depend on
             # the number of workers.

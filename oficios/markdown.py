@@ -43,12 +43,27 @@ def _parser():
 class BodyParser:
     """Parses body Markdown to blocks; create once, parse many."""
 
+    CACHED = 256  # texts remembered: a mass mailing's body is the same text for every letter
+
     def __init__(self, source_name: str) -> None:
         self.source_name = source_name
         self._md = _parser()
+        self._parsed: dict[str, tuple[Block, ...]] = {}
 
     def parse(self, text: str) -> tuple[Block, ...]:
-        """The blocks of a Markdown text; TemplateError for constructs an oficio cannot hold."""
+        """The blocks of a Markdown text; TemplateError for constructs an oficio cannot hold.
+
+        A text met before gives the same (immutable) blocks without parsing it again: parsing
+        was most of the time of merging a letter, and letters then share their body's objects.
+        """
+        blocks = self._parsed.get(text)
+        if blocks is None:
+            blocks = self._parse(text)
+            if len(self._parsed) < self.CACHED:  # bodies that differ per letter are not kept
+                self._parsed[text] = blocks
+        return blocks
+
+    def _parse(self, text: str) -> tuple[Block, ...]:
         tokens = self._md.parse(text)
         blocks: list[Block] = []
         items: list[tuple[Run, ...]] = []

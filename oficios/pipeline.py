@@ -532,7 +532,11 @@ def _register(job: Job, kind: str | None) -> Iterator[_Recorder | None]:
 class _Nomina:
     """The nómina's sections, rendered by the workers as soon as their letters are written."""
 
-    SECTION = 200  # rows per section: bounds the memory of a render, whatever the roster
+    # Rows per section: bounds the memory of a render, whatever the roster, and sections
+    # are rendered while letters still are. The last can only start once the last letter is
+    # written, and the batch waits for it: so it holds at most LAST rows.
+    SECTION = 60
+    LAST = 30
 
     def __init__(self, template: OficioTemplate, batch, pool, total: int) -> None:
         from oficios.merge import Merger
@@ -549,7 +553,8 @@ class _Nomina:
         from oficios.archive import nomina_rows
 
         self.rows += nomina_rows([item])
-        if len(self.rows) == self.SECTION:
+        left = self.total - (self.first + len(self.rows) - 1)
+        if len(self.rows) == self.SECTION or (left == self.LAST and len(self.rows) > self.LAST):
             self._submit()
 
     def _submit(self) -> None:

@@ -50,3 +50,21 @@ def test_worker_processes_start_with_the_libraries_already_imported():
                                     "__import__('sys').modules]", {"names": PRELOAD}).result()
     assert missing == []
     assert "weasyprint" in PRELOAD and "pikepdf" in PRELOAD
+
+
+def test_a_batch_in_one_process_ends_without_noise_on_stderr(tmp_path):
+    """With --quiet a whole batch in one process writes nothing to stderr, not even at exit
+    (the nómina's fonts are now kept for the process; freed during the interpreter's
+    teardown, WeasyPrint's clean-up printed 'Exception ignored … TypeError' once, in a test
+    session)."""
+    import subprocess
+    import sys
+
+    from conftest import DATA
+
+    run = subprocess.run([sys.executable, "-m", "oficios", "generate", "--template",
+                          str(TEMPLATE), "--roster", str(DATA / "roster-ten-municipalities.csv"),
+                          "--output", str(tmp_path / "out"), "--workers", "1", "--quiet"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
