@@ -532,11 +532,12 @@ def _register(job: Job, kind: str | None) -> Iterator[_Recorder | None]:
 class _Nomina:
     """The nómina's sections, rendered by the workers as soon as their letters are written."""
 
-    # Rows per section: bounds the memory of a render, whatever the roster, and sections
-    # are rendered while letters still are. The last can only start once the last letter is
-    # written, and the batch waits for it: so it holds at most LAST rows.
-    SECTION = 60
-    LAST = 30
+    # Rows per section: bounds the memory of a render, whatever the roster. Each section
+    # begins a page, so they are long. The last can only start once the last letter is
+    # written, and the batch waits for it: the rows before its last LAST go as a section of
+    # their own (one more page break, for ~0.5 s less waiting at the end of the bundled batch).
+    SECTION = 200
+    LAST = 40
 
     def __init__(self, template: OficioTemplate, batch, pool, total: int) -> None:
         from oficios.merge import Merger
