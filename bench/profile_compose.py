@@ -90,8 +90,8 @@ def main() -> None:
     print(f"One letter of the default batch, mean of {n} letters (chunks of {CHUNK}), CPU time, "
           "one process:")
     for name, seconds in stages.items():
-        print(f"  {name:38s} {1000 * seconds / n:6.2f} ms  {100 * seconds / total:5.1f} %")
-    print(f"  {'total':38s} {1000 * total / n:6.2f} ms")
+        print(f"  {name:48s} {1000 * seconds / n:6.2f} ms  {100 * seconds / total:5.1f} %")
+    print(f"  {'total':48s} {1000 * total / n:6.2f} ms")
     print(f"  shared layers of a shape, once per worker process: {1000 * shared_once:.0f} ms")
     print(f"A PDF rendered whole (--exact), mean of 24: {1000 * whole:.2f} ms")
 
