@@ -171,18 +171,12 @@ def export(output: Path | None, delimiter: str, register_path: Path | None) -> N
 
 
 def _to_stdout(data: bytes) -> None:
-    """Writes to standard output; a reader that stops early (`| head -1`) is not an error."""
-    import os
+    """Writes to standard output, flushed here: a reader that stops early (`| head -1`) is
+    then met inside the command, where cli.reports_errors takes it as no error."""
     import sys
 
-    try:
-        click.echo(data, nl=False)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # Python would complain again when it flushes stdout at exit: point it at nothing.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+    click.echo(data, nl=False)
+    sys.stdout.flush()
 
 
 def _write_xlsx(path: Path, rows: list[dict]) -> None:

@@ -83,7 +83,7 @@ class StampedLayers(Layers):
                     content.append(
                         " ".join(map(_number, stamp.color)).encode() + b" rg\nBT\n"
                         + f"1 0 0 -1 {_number(x)} {_number(stamp.y)} Tm\n".encode()
-                        + pikepdf.unparse_content_stream(records[at]) + b"\nET\n")
+                        + pikepdf.unparse_content_stream(records[at][2]) + b"\nET\n")
                 content.append(b"Q\n")
                 form = pikepdf.Stream(self.pdf, b"".join(content))
                 form.stream_dict.Type = pikepdf.Name.XObject
@@ -103,33 +103,38 @@ def _number(value: float) -> str:
 _STATE = frozenset("q Q cm gs rg RG g G k K cs CS sc scn SC SCN re W W* n w J j M d ri i".split())
 
 
-def _text_records(page) -> list[list]:
-    """What draws each text box of the page, in order: the instructions that follow each text
-    matrix (Tm) inside a text object, up to the next one or the end of the object, each
-    beginning with the font it is drawn in (WeasyPrint sets a font only when it changes)."""
+def _text_records(content) -> list[tuple]:
+    """(fill colour, text matrix, instructions) of each text box that `content` (a page or a
+    form) draws, in order: the instructions after each text matrix (Tm) inside a text object,
+    up to the next one or the end of the object, beginning with the font it is drawn in
+    (WeasyPrint sets a font only when it changes). render_pdf.LayoutError if it draws
+    anything but text (an emoji's picture, a line): a stamp would leave that out."""
     import pikepdf
 
     from oficios.render_pdf import LayoutError
 
-    records: list[list] = []
-    inside, font = False, None
-    for instruction in pikepdf.parse_content_stream(page):
+    records: list[tuple] = []
+    inside, font, color = False, None, None
+    for instruction in pikepdf.parse_content_stream(content):
         operator = str(instruction.operator)
         if not inside and operator not in _STATE and operator != "BT":
-            # Drawn outside text (an emoji's picture, a line): a stamp would leave it out.
-            raise LayoutError(f"the stamped lines draw with {operator}, not only text")
-        if operator == "BT":
+            raise LayoutError(f"the own layer draws with {operator}, not only text")
+        if operator == "rg":
+            color = tuple(float(value) for value in instruction.operands)
+        elif operator == "BT":
             inside = True
         elif operator == "ET":
             inside = False
         elif inside and operator == "Tm":
-            records.append([] if font is None else [font])
+            records.append((color, tuple(float(value) for value in instruction.operands),
+                            [] if font is None else [font]))
         elif inside and records:
+            drawn = records[-1][2]
             if operator == "Tf":
                 font = instruction
-                if len(records[-1]) == 1 and records[-1][0] is not font:
-                    records[-1] = []  # a font set before any glyph replaces the one carried
-            records[-1].append(instruction)
+                if len(drawn) == 1 and drawn[0] is not font:
+                    drawn.clear()  # a font set before any glyph replaces the one carried
+            drawn.append(instruction)
     return records
 
 
@@ -140,29 +145,22 @@ def same_texts(stamped: StampedLayers, laid_out: bytes) -> bool:
     import pikepdf
 
     with pikepdf.open(io.BytesIO(laid_out)) as pdf:
-        return [_texts(form, form.Resources) for form in stamped.forms[:2]] \
-            == [_texts(page, page.Resources) for page in pdf.pages]
+        return [_texts(form) for form in stamped.forms[:2]] == [_texts(page) for page in pdf.pages]
 
 
-def _texts(content, resources) -> list[str]:
+def _texts(content) -> list[str]:
     import pikepdf
 
     fonts = {str(name): str(font.get("/BaseFont", "")).split("+")[-1]
-             for name, font in resources.get("/Font", {}).items()}
-    texts, color, font, current = [], None, None, None
-    for instruction in pikepdf.parse_content_stream(content):
-        operator = str(instruction.operator)
-        operands = list(instruction.operands)
-        if operator == "rg":
-            color = tuple(float(v) for v in operands)
-        elif operator == "Tm":
-            current = [color, tuple(float(v) for v in operands)]
-            texts.append(current)
-        elif operator == "Tf":
-            font = (fonts.get(str(operands[0])), float(operands[1]))
-        elif operator in ("TJ", "Tj", "Ts") and current is not None:
-            current += [font, pikepdf.unparse_content_stream([instruction])]
-    return sorted(map(repr, texts))
+             for name, font in content.Resources.get("/Font", {}).items()}
+
+    def described(instruction):
+        if str(instruction.operator) == "Tf":
+            return fonts.get(str(instruction.operands[0])), float(instruction.operands[1])
+        return pikepdf.unparse_content_stream([instruction])
+
+    return sorted(repr((color, matrix, [described(i) for i in drawn]))
+                  for color, matrix, drawn in _text_records(content))
 
 
 def compose(below: bytes, heading: Layers, own: Layers, first: int, title: str) -> bytes:
@@ -318,14 +316,14 @@ class ComposingRenderer:
             return None
         try:
             stamped = self._stamp([letter], plan)
+            if stamped is None:
+                return None
+            try:
+                return (plan, height) if same_texts(stamped, plan.laid_out) else None
+            finally:
+                stamped.close()
         except LayoutError:
             return None
-        if stamped is None:
-            return None
-        try:
-            return (plan, height) if same_texts(stamped, plan.laid_out) else None
-        finally:
-            stamped.close()
 
     def _stamped(self, letters: Sequence[Letter], parts: Sequence[Letter]) -> StampedLayers | None:
         """The chunk's own layers from stamps, when its letters share one body whose shape has

@@ -186,8 +186,8 @@ class PdfRenderer:
         stamps = []
         for number, page in enumerate(document.pages):
             lines = 0
-            for place, box, container in _visible_text(page._page_box):
-                kind = {"parte": "label" if _in_label(box) else "line", "@bottom-left": "code",
+            for place, box, container, label in _visible_text(page._page_box):
+                kind = {"parte": "label" if label else "line", "@bottom-left": "code",
                         "@top-right": "head"}.get(place)
                 if kind not in (("label", "line", "code"), ("head", "code"))[number]:
                     return None
@@ -229,7 +229,7 @@ class PdfRenderer:
         if len(document.pages) != 1:
             return None
         widths = []
-        for _place, box, _container in _visible_text(document.pages[0]._page_box):
+        for _place, box, _container, _label in _visible_text(document.pages[0]._page_box):
             if len(widths) >= len(lines) or _collapsed(box.text) != _collapsed(lines[len(widths)][1]):
                 return None
             widths.append(box.width)
@@ -320,13 +320,10 @@ def _collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def _in_label(box) -> bool:
-    return getattr(box, "_oficios_label", False)
-
-
 def _visible_text(page_box):
-    """(place, text box, block that lays it out) of every visible text on a laid-out page, in
-    document order; place is the margin box's at-keyword, or the class of the paragraph."""
+    """(place, text box, block that lays it out, inside the A block's label) of every visible
+    text on a laid-out page, in document order; place is the margin box's at-keyword, or the
+    class of the paragraph."""
     from weasyprint.formatting_structure import boxes
 
     stack = [(page_box, "", None, False)]
@@ -342,8 +339,7 @@ def _visible_text(page_box):
             label = True
         if isinstance(box, boxes.TextBox):
             if box.style["visibility"] == "visible":
-                box._oficios_label = label
-                yield place, box, container
+                yield place, box, container, label
             continue
         stack.extend((child, place, container, label)
                      for child in reversed(getattr(box, "children", ())))

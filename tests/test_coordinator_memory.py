@@ -8,13 +8,13 @@ per letter (merge, validate, hand out, receive, write, register) is the same for
 
 from __future__ import annotations
 
-import csv
 import gc
+import importlib.util
 import tracemalloc
 
 import pytest
 
-from conftest import ROSTER, TEMPLATE
+from conftest import ROOT, TEMPLATE
 from oficios.pipeline import Job, generate
 
 SMALL, LARGE = 100, 700
@@ -28,20 +28,12 @@ WHILE_RENDERING = 700
 
 
 def repeated_roster(folder, n: int):
-    """The bundled roster repeated to n rows; the copies get new 5-digit codes and names."""
-    with ROSTER.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    path = folder / f"nomina-{n}.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for i in range(n):
-            row = dict(rows[i % len(rows)])
-            if i >= len(rows):
-                row["cut"] = f"{20000 + i:05d}"
-                row["municipalidad"] = f"{row['municipalidad']} {i // len(rows) + 1}"
-            writer.writerow(row)
-    return path
+    """The bundled roster repeated to n rows, the copies with new codes and names: the bench's
+    own (bench/batch.py make_roster), so test and bench measure the same rosters."""
+    spec = importlib.util.spec_from_file_location("bench_batch", ROOT / "bench" / "batch.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.make_roster(n, folder)
 
 
 class _Memory:
