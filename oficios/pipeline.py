@@ -259,7 +259,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         # shared within a chunk), and the copy already sent would no longer verify. A file
         # that is missing or was changed is written again.
         entries = _entries(_items(job, template, roster, batch, draft=kind is not None),
-                           register, batch, job.formats)
+                           register, batch, job.formats, layout)
         # Read twice: ahead by the workers' window to render (past the letters kept, which
         # wait here as what was written of them), and here in roster order.
         ahead, in_order = itertools.tee(entries)
@@ -323,11 +323,14 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, batch,
         yield Item(letter, recipient.row, detail)
 
 
-def _entries(items: Iterator, register, batch, formats: tuple[str, ...]) -> Iterator[tuple]:
+def _entries(items: Iterator, register, batch, formats: tuple[str, ...],
+             layout: OutputLayout) -> Iterator[tuple]:
     """Each letter as (the item to render, None), or as (None, its `Written`) when this batch
     already issued it and its files are intact (a rerun keeps them)."""
     for item in items:
         kept = register.issued(batch, item, formats) if register else None
+        if register and not kept:
+            register.expect(layout.path(item.letter, fmt) for fmt in formats)
         yield (None, kept) if kept else (item, None)
 
 
@@ -401,9 +404,11 @@ class _Recorder:
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
         self.batch = None
-        self.recorded: set[str] = set()  # text, not Paths: ≈ 0.5 KB less a file
-        self.before: set[Path] | None = None
-        self.earlier: dict | None = None
+        # The files of letters handed to the renderers and not yet recorded (their paths as
+        # text): a few chunks' worth at any time, however long the roster.
+        self.unrecorded: dict[str, None] = {}
+        self.started_ns: int | None = None  # when this run began to write letters
+        self.earlier: int | None = None  # how many letters this batch recorded before this run
 
     def open(self, template: OficioTemplate, roster: Roster, layout: OutputLayout, total: int):
         from oficios.archive import folder_sha256
@@ -429,22 +434,19 @@ class _Recorder:
         from oficios.archive import supersede_files
 
         supersede_files(self.db, batch, layout, keys, archiving)
-        self.before = _letter_files(layout)
+        # Less a second: a file system may stamp a file with a clock a tick behind this one.
+        self.started_ns = time.time_ns() - 1_000_000_000
 
     def number(self, template: OficioTemplate, roster: Roster, batch) -> Roster:
         """The roster with each recipient's `correlativo` from the register, when the
         template takes its number from there ([numeracion]); else as it is."""
-        import dataclasses
-
         if template.numbering is None:
             return roster
         key = template.key_column
         numbers = self.db.reserve_for(batch, [r[key] for r in roster.recipients],
                                       template.numbering.series, template.fecha.year,
                                       template.numbering.unit)
-        return dataclasses.replace(roster, recipients=tuple(
-            dataclasses.replace(r, values={**r.values, "correlativo": str(numbers[r[key]])})
-            for r in roster.recipients))
+        return roster.with_column("correlativo", {k: str(n) for k, n in numbers.items()}, key)
 
     def record(self, batch, item) -> None:
         self.pending.append((item.key, item.name, item.row, item.code, item.files,
@@ -455,9 +457,14 @@ class _Recorder:
     def flush(self, batch) -> None:
         if self.pending:
             self.db.record_letters(batch, self.pending)
-            self.recorded.update(str(path) for entry in self.pending
-                                 for path, *_ in entry[4].values())
+            for entry in self.pending:
+                for path, *_ in entry[4].values():
+                    self.unrecorded.pop(str(path), None)
             self.pending.clear()
+
+    def expect(self, paths: Iterator[Path]) -> None:
+        """Notes the files a letter handed to the renderers will be written to."""
+        self.unrecorded.update(dict.fromkeys(map(str, paths)))
 
     def close(self, batch):
         return self.db.close_batch(batch)
@@ -480,9 +487,10 @@ class _Recorder:
         from oficios.batch import written
         from oficios.output import sha256_file
 
-        if self.earlier is None:  # what this batch recorded before this run (none at first)
-            self.earlier = {row["clave"]: row for row in self.db.letters(batch.id)}
-        row = self.earlier.pop(item.letter.key, None)
+        if self.earlier is None:
+            self.earlier = self.db.letter_count(batch.id)
+        # Looked up one at a time (the register's index on batch and key), not held.
+        row = self.db.letter(batch.id, item.letter.key) if self.earlier else None
         if row is None or row["codigo"] != item.letter.verification:
             return None
         files = {}
@@ -496,7 +504,7 @@ class _Recorder:
     def remove_unrecorded(self, layout: OutputLayout, failure: type | None) -> None:
         """Deletes the letter files this run wrote but could not record (the register failed):
         a letter that is in no register must not be left where it could be sent."""
-        if self.before is None:
+        if self.started_ns is None:
             return
         from oficios.errors import OficiosError
         from oficios.register import RegisterError
@@ -506,14 +514,13 @@ class _Recorder:
                 self.flush(self.batch)
             except (OficiosError, KeyboardInterrupt):
                 pass
-        for path in _letter_files(layout) - self.before:
-            if str(path) not in self.recorded:
-                path.unlink(missing_ok=True)
-
-
-def _letter_files(layout: OutputLayout) -> set[Path]:
-    return {p for fmt in FORMATS if (layout.folder / fmt).is_dir()
-            for p in (layout.folder / fmt).iterdir() if p.is_file()}
+        # What was handed out and not recorded: written by this run (a letter that was not
+        # reached, or a file of a recorded letter that was left alone, is not touched).
+        for text in self.unrecorded:
+            path = Path(text)
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime_ns >= self.started_ns:
+                    path.unlink()
 
 
 @contextlib.contextmanager

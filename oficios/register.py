@@ -564,20 +564,31 @@ class Register:
         return [Batch(**dict(r)) for r in rows
                 if _fold_number(r["oficio"]) == wanted or str(r["id"]) == ident.strip()]
 
+    _LETTERS = (
+        "SELECT l.id AS lote, l.oficio, l.version, l.fecha, c.clave, c.destinatario, c.fila, "
+        "c.numero, c.codigo, c.escrita_en, "
+        "MAX(CASE WHEN a.formato='pdf' THEN a.ruta END) AS pdf, "
+        "MAX(CASE WHEN a.formato='pdf' THEN a.sha256 END) AS pdf_sha256, "
+        "MAX(CASE WHEN a.formato='docx' THEN a.ruta END) AS docx, "
+        "MAX(CASE WHEN a.formato='docx' THEN a.sha256 END) AS docx_sha256 "
+        "FROM cartas c JOIN lotes l ON l.id=c.lote LEFT JOIN archivos a ON a.carta=c.id ")
+
     def letters(self, batch_id: int | None = None) -> list[dict]:
         """Every letter with its batch and files, one dict per letter (for listing and CSV)."""
-        query = (
-            "SELECT l.id AS lote, l.oficio, l.version, l.fecha, c.clave, c.destinatario, c.fila, "
-            "c.numero, c.codigo, c.escrita_en, "
-            "MAX(CASE WHEN a.formato='pdf' THEN a.ruta END) AS pdf, "
-            "MAX(CASE WHEN a.formato='pdf' THEN a.sha256 END) AS pdf_sha256, "
-            "MAX(CASE WHEN a.formato='docx' THEN a.ruta END) AS docx, "
-            "MAX(CASE WHEN a.formato='docx' THEN a.sha256 END) AS docx_sha256 "
-            "FROM cartas c JOIN lotes l ON l.id=c.lote LEFT JOIN archivos a ON a.carta=c.id "
-            + ("WHERE l.id=? " if batch_id is not None else "")
-            + "GROUP BY c.id ORDER BY l.id, c.fila")
+        query = (self._LETTERS + ("WHERE l.id=? " if batch_id is not None else "")
+                 + "GROUP BY c.id ORDER BY l.id, c.fila")
         args = (batch_id,) if batch_id is not None else ()
         return [dict(r) for r in self._rows(query, args)]
+
+    def letter(self, batch_id: int, key: str) -> dict | None:
+        """A batch's letter to a recipient, as `letters` gives it; None if it has none."""
+        rows = self._rows(self._LETTERS + "WHERE c.lote=? AND c.clave=? GROUP BY c.id",
+                          (batch_id, key))
+        return dict(rows[0]) if rows else None
+
+    def letter_count(self, batch_id: int) -> int:
+        """How many letters a batch has recorded."""
+        return self._rows("SELECT COUNT(*) FROM cartas WHERE lote=?", (batch_id,))[0][0]
 
     def folder_files(self, oficio: str, carpeta: str) -> list[dict]:
         """Every letter file of an oficio written into a folder, every version, with

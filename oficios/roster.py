@@ -12,9 +12,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from oficios.roster_checks import (
     MAX_WORD,
     Column,
     Rules,
-    check_rows,
+    RowChecks,
     clean_value,
     column_letters,
     fold,
@@ -35,7 +37,7 @@ from oficios.roster_checks import (
     raise_all,
 )
 
-__all__ = ["Recipient", "Roster", "clean_value", "load_roster", "normalize_key"]
+__all__ = ["Recipient", "Recipients", "Roster", "clean_value", "load_roster", "normalize_key"]
 
 HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv",
@@ -55,6 +57,63 @@ class Recipient:
         return self.values[column]
 
 
+class Recipients(Sequence):
+    """A roster's recipients in roster order, packed: each row's values are one UTF-8 record
+    in one buffer, made into a `Recipient` when asked for.
+
+    A row kept as a dict of strings costs ≈ 1.2 KB; packed, about its own bytes in the file.
+    A batch keeps its roster until the last letter is merged, so this is what lets the
+    coordinator of a batch of hundreds of thousands of letters stay small.
+    """
+
+    # Values never hold control characters (clean_value turns them into spaces or removes
+    # them), so one can separate them.
+    SEPARATOR = "\x1f"
+
+    def __init__(self, columns: Iterable[str],
+                 rows: Iterable[tuple[int, Mapping[str, str]]] = ()) -> None:
+        self.columns = tuple(columns)
+        self._data = bytearray()
+        self._ends = array("Q")  # where each record ends in _data
+        self._rows = array("Q")  # each recipient's row number in the file
+        for row, values in rows:
+            self.append(row, values)
+
+    def append(self, row: int, values: Mapping[str, str]) -> None:
+        """Adds a recipient: its row number and its values by column (missing ones: "")."""
+        cells = [values.get(column, "") for column in self.columns]
+        if any(self.SEPARATOR in cell for cell in cells):
+            raise ValueError(f"row {row}: a value holds the control character U+001F")
+        self._data += self.SEPARATOR.join(cells).encode("utf-8")
+        self._ends.append(len(self._data))
+        self._rows.append(row)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _recipient(self, index: int) -> Recipient:
+        start = self._ends[index - 1] if index else 0
+        cells = self._data[start:self._ends[index]].decode("utf-8").split(self.SEPARATOR)
+        return Recipient(self._rows[index], dict(zip(self.columns, cells)))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._recipient(i) for i in range(len(self))[index]]
+        return self._recipient(range(len(self))[index])
+
+    def __iter__(self) -> Iterator[Recipient]:
+        return (self._recipient(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Recipients):
+            return (self.columns, self._rows, self._data) == (other.columns, other._rows,
+                                                              other._data)
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Recipients({len(self)} rows, columns {self.columns!r})"
+
+
 @dataclass(frozen=True)
 class Roster:
     """A validated roster: the file it came from, its column names and its recipients.
@@ -65,7 +124,7 @@ class Roster:
 
     path: Path
     columns: tuple[str, ...]
-    recipients: tuple[Recipient, ...]
+    recipients: Sequence[Recipient]  # Recipients, packed
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -88,8 +147,16 @@ class Roster:
                     key_column=key_column),
             )
         keep = set(wanted)
-        chosen = tuple(r for r in self.recipients if r[key_column] in keep)
+        chosen = Recipients(self.columns, ((r.row, r.values) for r in self.recipients
+                                           if r[key_column] in keep))
         return Roster(self.path, self.columns, chosen, self.headers)
+
+    def with_column(self, name: str, values: Mapping[str, str], key_column: str) -> Roster:
+        """The roster with one more column, each recipient's value given by its key."""
+        columns = (*self.columns, name)
+        recipients = Recipients(columns, ((r.row, {**r.values, name: values[r[key_column]]})
+                                          for r in self.recipients))
+        return Roster(self.path, columns, recipients, self.headers)
 
 
 def load_roster(path: str | Path, *, key_column: str, required: Iterable[str] = (),
@@ -128,19 +195,25 @@ def load_roster(path: str | Path, *, key_column: str, required: Iterable[str] = 
                     sheets=", ".join(others))
         raise
     headers = {c.name: c.header for c in columns}
-    rows, errors = _rows(where, table, columns, key_column, key_digits)
     rules = Rules(key_column, required, used if (required or optional) else None, key_digits,
                   max_value, max_word)
-    raise_all(errors + check_rows(where, rows, headers, rules), where)
-    recipients = tuple(Recipient(row, values) for row, values in rows)
-    return Roster(path, tuple(c.name for c in columns), recipients, headers)
+    # One pass over the rows, as the file is read: each is checked and packed, and nothing
+    # else of it is kept.
+    errors: list[RosterError] = []
+    checks = RowChecks(where, headers, rules)
+    recipients = Recipients(c.name for c in columns)
+    for row, values in _rows(where, table, columns, key_column, key_digits, errors):
+        checks.add(row, values)
+        recipients.append(row, values)
+    raise_all(errors + checks.finish(), where)
+    return Roster(path, recipients.columns, recipients, headers)
 
 
 def _check_header_row(path: Path, table: _Table, key_column: str) -> None:
     """Refuses title rows above the header: when the key's header is in a later row."""
     if any(fold(h) == fold(key_column) for h in table.header):
         return
-    for row, cells in table.rows[:10]:
+    for row, cells in table.head:
         if any(fold(c) == fold(key_column) for c in cells):
             raise RosterError(
                 _("row {header_row} is not the header: row {row} names the column "
@@ -151,19 +224,19 @@ def _check_header_row(path: Path, table: _Table, key_column: str) -> None:
                     row=row))
 
 
-def _rows(path: Path, table: _Table, columns: list[Column],
-          key_column: str, key_digits: int) -> tuple[list[tuple[int, dict[str, str]]], list[RosterError]]:
-    """The non-blank rows as (row, values by name), and errors for values in unnamed columns."""
+def _rows(path: Path, table: _Table, columns: list[Column], key_column: str, key_digits: int,
+          errors: list[RosterError]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The non-blank rows as (row, values by name), one at a time; a value in a column without
+    a header is added to `errors` (once per column)."""
     # Columns left out because --map chose another for their name are not "unnamed".
     named = {i for i, header in enumerate(table.header) if fold(header)}
-    rows, errors, unnamed = [], [], set()
-    for row, cells in table.rows:
+    unnamed = set()
+    for row, cells in table.rows():
         cells = [clean_value(c) for c in cells]
         if not any(cells):
             continue  # a blank row is not a recipient
         values = {c.name: cells[c.index] if c.index < len(cells) else "" for c in columns}
         values[key_column] = normalize_key(values[key_column], key_digits)
-        rows.append((row, values))
         for index, cell in enumerate(cells):
             if cell and index not in named and index not in unnamed:
                 unnamed.add(index)  # once per column: the first row shows where it starts
@@ -173,22 +246,28 @@ def _rows(path: Path, table: _Table, columns: list[Column],
                     file=path, row=row,
                     hint=_("name the column in row {row}, delete it, or quote values that "
                            "contain the delimiter").format(row=table.header_row)))
-    return rows, errors
+        yield row, values
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Table:
-    """A file's cells as text: the header's row number and cells, then each row's."""
+    """A file's cells as text: the header's row number and cells, then each row's, read as
+    they are asked for (`rows()`, once); `head` holds the first rows after the header."""
 
     header_row: int
     header: list[str]
-    rows: list[tuple[int, list[str]]]
+    head: list[tuple[int, list[str]]]
+    rest: Iterator[tuple[int, list[str]]]
     sheet: str | None = None  # the workbook's sheet read; None for text files
     sheets: tuple[str, ...] = ()  # every sheet of the workbook
 
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each row after the header as (row number, cells)."""
+        return itertools.chain(self.head, self.rest)
+
 
 def _read_table(path: Path, sheet: str | None = None) -> _Table:
-    """The file's header and rows as text; RosterError if it cannot be read as a table."""
+    """The file's header, its rows to be read; RosterError if it cannot be read as a table."""
     if not path.is_file():
         raise RosterError(_("file not found"), file=path,
                           hint=_("check the path given with --roster"))
@@ -200,26 +279,28 @@ def _read_table(path: Path, sheet: str | None = None) -> _Table:
         if sheet is not None:
             raise RosterError(_("--sheet is only for .xlsx and .ods workbooks"), file=path,
                               hint=_("leave out --sheet, or use the workbook instead of the CSV"))
-        grid, first, sheets = *_read_csv(path), ()
+        records, first, sheets = *_read_csv(path), ()
     else:
-        (sheet, sheets, grid), first = _read_spreadsheet(path, sheet), HEADER_ROW
+        (sheet, sheets, records), first = _read_spreadsheet(path, sheet), HEADER_ROW
+    numbered = enumerate(records, start=first)
     # Blank rows above the header are nothing; the header is the first row with a name in it.
-    skip = next((i for i, cells in enumerate(grid) if any(clean_value(c) for c in cells)), None)
-    if skip is None:
+    for header_row, cells in numbered:
+        if any(clean_value(c) for c in cells):
+            header = [clean_value(h) for h in cells]
+            break
+    else:
         raise RosterError(_("is empty"), file=path,
                           hint=_("the first row names the columns; then one row per recipient"))
-    header = [clean_value(h) for h in grid[skip]]
-    width = max(len(cells) for cells in grid)
-    header += [""] * (width - len(header))  # cells past the header are reported as unnamed
-    rows = [(first + i, cells) for i, cells in enumerate(grid) if i > skip]
-    return _Table(first + skip, header, rows, sheet, sheets)
+    head = list(itertools.islice(numbered, 10))
+    return _Table(header_row, header, head, numbered, sheet, sheets)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path) -> tuple[list[list[str]], int]:
-    """The CSV's records (blank lines kept, so rows are numbered as the file shows them)."""
+def _read_csv(path: Path) -> tuple[Iterator[list[str]], int]:
+    """The CSV's records, read as asked for (blank lines kept, so rows are numbered as the
+    file shows them), and the number of the first."""
     try:
         text = _decode(path, path.read_bytes())
     except OSError as exc:
@@ -231,8 +312,13 @@ def _read_csv(path: Path) -> tuple[list[list[str]], int]:
         text, first = text[sep.end():], HEADER_ROW + 1
     reader = csv.reader(io.StringIO(text, newline=""),
                         delimiter=sep[1] if sep else _delimiter(text))
+    return _csv_records(path, reader, first), first
+
+
+def _csv_records(path: Path, reader, first: int) -> Iterator[list[str]]:
+    """The reader's records, one at a time; a malformed one is a RosterError naming its line."""
     try:
-        return list(reader), first
+        yield from reader
     except csv.Error as exc:
         raise RosterError(_("cannot be read as CSV: {reason}").format(reason=exc), file=path,
                           row=first + reader.line_num - 1, hint=_(FORMATS_HINT)) from None
@@ -295,7 +381,8 @@ def _delimiter(text: str) -> str:
 # -- spreadsheets ------------------------------------------------------------------------------
 
 
-def _read_spreadsheet(path: Path, sheet: str | None) -> tuple[str, tuple[str, ...], list[list[str]]]:
+def _read_spreadsheet(path: Path,
+                      sheet: str | None) -> tuple[str, tuple[str, ...], Iterator[list[str]]]:
     """The sheet read (by name; None: the first), every sheet's name, and the sheet's cells as
     text, blank rows kept (rows are numbered as the sheet shows)."""
     import warnings
@@ -327,8 +414,8 @@ def _read_spreadsheet(path: Path, sheet: str | None) -> tuple[str, tuple[str, ..
                               kind=type(exc).__name__, reason=exc),
                           file=path, hint=_("open it in Excel or LibreOffice and save it again "
                                             "as .xlsx, .ods or CSV UTF-8")) from None
-    return sheet, sheets, [[_cell_text(v) for v in row]
-                           for row in frame.itertuples(index=False, name=None)]
+    return sheet, sheets, ([_cell_text(v) for v in row]
+                           for row in frame.itertuples(index=False, name=None))
 
 
 def _cell_text(value: object) -> str:

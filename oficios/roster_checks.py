@@ -175,63 +175,79 @@ class Rules:
     max_word: int = MAX_WORD
 
 
-def check_rows(path: Path, rows: list[tuple[int, dict[str, str]]], headers: Mapping[str, str],
-               rules: Rules) -> list[OficiosError]:
+def check_rows(path: Path, rows: Iterable[tuple[int, Mapping[str, str]]],
+               headers: Mapping[str, str], rules: Rules) -> list[OficiosError]:
     """Every problem in the rows (row number, values by name); [] if none."""
-    errors: list[OficiosError] = []
-    if not rows:
-        errors.append(RosterError(_("has no recipients"), file=path,
-                                  hint=_("add one row per recipient")))
-    key_header = headers.get(rules.key_column, rules.key_column)
-    errors += _check_keys(path, rows, rules.key_column, key_header, rules.key_digits)
+    checks = RowChecks(path, headers, rules)
     for row, values in rows:
+        checks.add(row, values)
+    return checks.finish()
+
+
+class RowChecks:
+    """The checks on every row, a row at a time, so that a roster can be read as a stream:
+    `add` each row, then `finish` gives every problem found, in row order ([] if none).
+
+    What it keeps is each key once (repeated keys, and keys that would name the same files).
+    """
+
+    def __init__(self, path: Path, headers: Mapping[str, str], rules: Rules) -> None:
+        self.path, self.headers, self.rules = path, headers, rules
+        self.key_header = headers.get(rules.key_column, rules.key_column)
+        self.errors: list[OficiosError] = []
+        self.rows = 0
+        self._seen: dict[str, int] = {}  # key -> its row
+        self._slugs: dict[str, str] = {}  # file-name slug -> the key that has it
+
+    def add(self, row: int, values: Mapping[str, str]) -> None:
+        self.rows += 1
+        rules = self.rules
+        self._check_key(row, values[rules.key_column])
         for name, value in values.items():
-            column = headers.get(name, name)
+            column = self.headers.get(name, name)
             if name in rules.required and name != rules.key_column and not value:
-                errors.append(RosterError(
+                self.errors.append(RosterError(
                     _("is empty (the template's '{name}')").format(name=name)
                     if column != name else _("is empty"),
-                    file=path, row=row, column=column,
+                    file=self.path, row=row, column=column,
                     hint=_("every letter uses it: fill it in, or list the column under "
                            "[destinatario] opcionales if a letter can go without it")))
             if rules.checked is None or name in rules.checked:
-                errors += _check_text(path, row, column, value, rules)
-    return errors
+                self.errors += _check_text(self.path, row, column, value, rules)
 
+    def finish(self) -> list[OficiosError]:
+        if not self.rows:
+            return [RosterError(_("has no recipients"), file=self.path,
+                                hint=_("add one row per recipient"))] + self.errors
+        return self.errors
 
-def _check_keys(path: Path, rows: list[tuple[int, dict[str, str]]], key_column: str,
-                column: str, digits: int = 0) -> list[OficiosError]:
-    """Empty, malformed and repeated keys, and keys whose file names would be the same."""
-    errors: list[OficiosError] = []
-    seen: dict[str, int] = {}
-    slugs: dict[str, tuple[str, int]] = {}
-    for row, values in rows:
-        key = values[key_column]
+    def _check_key(self, row: int, key: str) -> None:
+        """Empty, malformed and repeated keys, and keys whose file names would be the same."""
+        path, column, digits = self.path, self.key_header, self.rules.key_digits
         if not key:
-            errors.append(RosterError(_("is empty"), file=path, row=row, column=column,
-                                      hint=_("every recipient needs a code")))
+            self.errors.append(RosterError(_("is empty"), file=path, row=row, column=column,
+                                           hint=_("every recipient needs a code")))
         elif digits and not (key.isascii() and key.isdigit() and len(key) == digits):
-            errors.append(RosterError(
+            self.errors.append(RosterError(
                 _("'{key}' is not a code of {digits} digits").format(key=key, digits=digits),
                 file=path, row=row, column=column,
                 hint=_("write the code as text, e.g. {example}").format(
                     example="1".zfill(digits))))
-        elif key in seen:
-            errors.append(RosterError(
-                _("'{key}' already appears in row {row}").format(key=key, row=seen[key]),
+        elif key in self._seen:
+            self.errors.append(RosterError(
+                _("'{key}' already appears in row {row}").format(key=key, row=self._seen[key]),
                 file=path, row=row, column=column, hint=_("keep one row per recipient")))
-        elif (slug := key_slug(key)) in slugs:
-            other, other_row = slugs[slug]
-            errors.append(RosterError(
+        elif (slug := key_slug(key)) in self._slugs:
+            other = self._slugs[slug]
+            self.errors.append(RosterError(
                 _("'{key}' and '{other}' (row {row}) would both name files '{slug}-…'").format(
-                    key=key, other=other, row=other_row, slug=slug),
+                    key=key, other=other, row=self._seen[other], slug=slug),
                 file=path, row=row, column=column,
                 hint=_("make the codes differ in their letters or digits, not only in "
                        "punctuation, case or accents")))
         else:
-            seen[key] = row
-            slugs[slug] = (key, row)
-    return errors
+            self._seen[key] = row
+            self._slugs[key if slug == key else slug] = key
 
 
 def _check_text(path: Path, row: int, column: str, value: str,
