@@ -259,7 +259,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         # shared within a chunk), and the copy already sent would no longer verify. A file
         # that is missing or was changed is written again.
         entries = _entries(_items(job, template, roster, batch, draft=kind is not None),
-                           register, batch, job.formats, layout)
+                           register, batch, job.formats)
         # Read twice: ahead by the workers' window to render (past the letters kept, which
         # wait here as what was written of them), and here in roster order.
         ahead, in_order = itertools.tee(entries)
@@ -323,14 +323,11 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, batch,
         yield Item(letter, recipient.row, detail)
 
 
-def _entries(items: Iterator, register, batch, formats: tuple[str, ...],
-             layout: OutputLayout) -> Iterator[tuple]:
+def _entries(items: Iterator, register, batch, formats: tuple[str, ...]) -> Iterator[tuple]:
     """Each letter as (the item to render, None), or as (None, its `Written`) when this batch
     already issued it and its files are intact (a rerun keeps them)."""
     for item in items:
         kept = register.issued(batch, item, formats) if register else None
-        if register and not kept:
-            register.expect(layout.path(item.letter, fmt) for fmt in formats)
         yield (None, kept) if kept else (item, None)
 
 
@@ -404,9 +401,11 @@ class _Recorder:
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
         self.batch = None
-        # The files of letters handed to the renderers and not yet recorded (their paths as
-        # text): a few chunks' worth at any time, however long the roster.
-        self.unrecorded: dict[str, None] = {}
+        # The files of letters handed to the renderers and not yet recorded, as text, each
+        # with the SHA-256 the register has for that file (None if none): a few chunks'
+        # worth at any time, however long the roster.
+        self.unrecorded: dict[str, str | None] = {}
+        self.layout: OutputLayout | None = None
         self.started_ns: int | None = None  # when this run began to write letters
         self.earlier: int | None = None  # how many letters this batch recorded before this run
 
@@ -434,6 +433,7 @@ class _Recorder:
         from oficios.archive import supersede_files
 
         supersede_files(self.db, batch, layout, keys, archiving)
+        self.layout = layout
         # Less a second: a file system may stamp a file with a clock a tick behind this one.
         self.started_ns = time.time_ns() - 1_000_000_000
 
@@ -462,10 +462,6 @@ class _Recorder:
                     self.unrecorded.pop(str(path), None)
             self.pending.clear()
 
-    def expect(self, paths: Iterator[Path]) -> None:
-        """Notes the files a letter handed to the renderers will be written to."""
-        self.unrecorded.update(dict.fromkeys(map(str, paths)))
-
     def close(self, batch):
         return self.db.close_batch(batch)
 
@@ -482,15 +478,28 @@ class _Recorder:
 
     def issued(self, batch, item, formats: tuple[str, ...]):
         """`item`'s letter as this batch already recorded it (a `Written`), when every one of
-        its files is still there with the recorded SHA-256; None when it is to be rendered.
-        Asked in roster order, once per letter."""
+        its files is still there with the recorded SHA-256; None when it is to be rendered
+        (its files are then noted as not yet recorded). Asked in roster order, once per
+        letter."""
         from oficios.batch import written
-        from oficios.output import sha256_file
 
         if self.earlier is None:
             self.earlier = self.db.letter_count(batch.id)
         # Looked up one at a time (the register's index on batch and key), not held.
         row = self.db.letter(batch.id, item.letter.key) if self.earlier else None
+        kept = self._intact(row, item, formats)
+        if kept is None:
+            for fmt in formats:
+                path = str(self.layout.path(item.letter, fmt))
+                self.unrecorded[path] = row[f"{fmt}_sha256"] if row and row.get(fmt) == path \
+                    else None
+            return None
+        return written(item, kept)
+
+    @staticmethod
+    def _intact(row: dict | None, item, formats: tuple[str, ...]) -> dict | None:
+        from oficios.output import sha256_file
+
         if row is None or row["codigo"] != item.letter.verification:
             return None
         files = {}
@@ -499,7 +508,7 @@ class _Recorder:
             if not row.get(fmt) or not path.is_file() or sha256_file(path) != row[f"{fmt}_sha256"]:
                 return None
             files[fmt] = (path, row[f"{fmt}_sha256"], path.stat().st_size)
-        return written(item, files)
+        return files
 
     def remove_unrecorded(self, layout: OutputLayout, failure: type | None) -> None:
         """Deletes the letter files this run wrote but could not record (the register failed):
@@ -514,12 +523,15 @@ class _Recorder:
                 self.flush(self.batch)
             except (OficiosError, KeyboardInterrupt):
                 pass
-        # What was handed out and not recorded: written by this run (a letter that was not
-        # reached, or a file of a recorded letter that was left alone, is not touched).
-        for text in self.unrecorded:
+        # What was handed out and not recorded, if this run wrote it: a letter not reached,
+        # and a file that holds just what the register has for it, are left alone.
+        from oficios.output import sha256_file
+
+        for text, recorded in self.unrecorded.items():
             path = Path(text)
             with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_mtime_ns >= self.started_ns:
+                if path.stat().st_mtime_ns >= self.started_ns and (
+                        recorded is None or sha256_file(path) != recorded):
                     path.unlink()
 
 

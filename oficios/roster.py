@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import itertools
 import math
 import re
@@ -37,7 +36,8 @@ from oficios.roster_checks import (
     raise_all,
 )
 
-__all__ = ["Recipient", "Recipients", "Roster", "clean_value", "load_roster", "normalize_key"]
+__all__ = ["Recipient", "Recipients", "Roster", "clean_value", "load_roster", "normalize_key",
+           "read_header"]
 
 HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv",
@@ -177,8 +177,22 @@ def load_roster(path: str | Path, *, key_column: str, required: Iterable[str] = 
     """
     path = Path(path)
     required, optional = frozenset(required), frozenset(optional)
+    with _read_table(path, sheet) as table:
+        return _load(path, table, key_column, required, optional, column_map, key_digits,
+                     max_value, max_word)
+
+
+def read_header(path: str | Path, sheet: str | None = None) -> list[str]:
+    """The names in the roster file's header row, as the file writes them (for mapping its
+    columns); RosterError if it cannot be read as a table."""
+    with _read_table(Path(path), sheet) as table:
+        return [header for header in table.header if header]
+
+
+def _load(path: Path, table: _Table, key_column: str, required: frozenset[str],
+          optional: frozenset[str], column_map: Mapping[str, str] | None, key_digits: int,
+          max_value: int, max_word: int) -> Roster:
     used = required | optional | {key_column}
-    table = _read_table(path, sheet)
     # Messages about a workbook name the sheet read, e.g. "nomina.xlsx, hoja 'Datos'".
     where = Path(_("{path}, sheet '{sheet}'").format(path=path, sheet=table.sheet)) \
         if table.sheet is not None else path
@@ -261,9 +275,22 @@ class _Table:
     sheet: str | None = None  # the workbook's sheet read; None for text files
     sheets: tuple[str, ...] = ()  # every sheet of the workbook
 
+    records: Iterator[list[str]] = iter(())  # what `rest` reads from; closed by close()
+
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header as (row number, cells)."""
         return itertools.chain(self.head, self.rest)
+
+    def close(self) -> None:
+        """Closes the file, even when not every row was read."""
+        if close := getattr(self.records, "close", None):
+            close()
+
+    def __enter__(self) -> _Table:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _read_table(path: Path, sheet: str | None = None) -> _Table:
@@ -283,82 +310,133 @@ def _read_table(path: Path, sheet: str | None = None) -> _Table:
     else:
         (sheet, sheets, records), first = _read_spreadsheet(path, sheet), HEADER_ROW
     numbered = enumerate(records, start=first)
-    # Blank rows above the header are nothing; the header is the first row with a name in it.
-    for header_row, cells in numbered:
-        if any(clean_value(c) for c in cells):
-            header = [clean_value(h) for h in cells]
-            break
-    else:
-        raise RosterError(_("is empty"), file=path,
-                          hint=_("the first row names the columns; then one row per recipient"))
-    head = list(itertools.islice(numbered, 10))
-    return _Table(header_row, header, head, numbered, sheet, sheets)
+    try:
+        # Blank rows above the header are nothing; the header is the first row with a name.
+        for header_row, cells in numbered:
+            if any(clean_value(c) for c in cells):
+                header = [clean_value(h) for h in cells]
+                break
+        else:
+            raise RosterError(_("is empty"), file=path,
+                              hint=_("the first row names the columns; then one row per "
+                                     "recipient"))
+        head = list(itertools.islice(numbered, 10))
+    except BaseException:
+        records.close()
+        raise
+    return _Table(header_row, header, head, numbered, sheet, sheets, records)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
 
 
 def _read_csv(path: Path) -> tuple[Iterator[list[str]], int]:
-    """The CSV's records, read as asked for (blank lines kept, so rows are numbered as the
-    file shows them), and the number of the first."""
+    """The CSV's records, read from the file as they are asked for (blank lines kept, so rows
+    are numbered as the file shows them), and the row number of the first."""
     try:
-        text = _decode(path, path.read_bytes())
+        encoding = _encoding(path)
+        stream = open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by _csv_records)
     except OSError as exc:
         raise RosterError(_("cannot be read: {reason}").format(reason=exc.strerror),
                           file=path) from None
+    try:
+        head = []  # the first lines, enough to tell the delimiter
+        for line in stream:
+            head.append(line)
+            if len(head) >= 40:
+                break
+    except (OSError, UnicodeError):
+        stream.close()
+        raise RosterError(_("changed while it was being read"), file=path,
+                          hint=_("run the command again once the file is saved")) from None
     first = HEADER_ROW
     # Excel reads and writes a first line "sep=;" naming the delimiter.
-    if sep := re.match(r"sep=(.)\r?\n", text):
-        text, first = text[sep.end():], HEADER_ROW + 1
-    reader = csv.reader(io.StringIO(text, newline=""),
-                        delimiter=sep[1] if sep else _delimiter(text))
-    return _csv_records(path, reader, first), first
+    if sep := re.match(r"sep=(.)\r?\n", head[0] if head else ""):
+        head, first = head[1:], HEADER_ROW + 1
+    reader = csv.reader(itertools.chain(head, stream),
+                        delimiter=sep[1] if sep else _delimiter("".join(head)))
+    return _csv_records(path, reader, stream, first), first
 
 
-def _csv_records(path: Path, reader, first: int) -> Iterator[list[str]]:
-    """The reader's records, one at a time; a malformed one is a RosterError naming its line."""
+def _csv_records(path: Path, reader, stream, first: int) -> Iterator[list[str]]:
+    """The reader's records, one at a time; a malformed one is a RosterError naming its line.
+    Closes the file when done."""
     try:
         yield from reader
     except csv.Error as exc:
         raise RosterError(_("cannot be read as CSV: {reason}").format(reason=exc), file=path,
                           row=first + reader.line_num - 1, hint=_(FORMATS_HINT)) from None
+    except (OSError, UnicodeError):  # its encoding was checked: it changed since
+        raise RosterError(_("changed while it was being read"), file=path,
+                          hint=_("run the command again once the file is saved")) from None
+    finally:
+        stream.close()
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """The file's text: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252; never guessed wrong.
+CHUNK_BYTES = 1 << 20  # the encoding is checked a megabyte at a time
+
+
+def _encoding(path: Path) -> str:
+    """How the file's text is encoded: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252;
+    never guessed wrong. The whole file is checked, a chunk at a time, keeping none of it.
 
     A file that is not valid UTF-8 is read as Windows-1252 (what Spanish Excel writes; for
     printable characters a superset of Latin-1). UTF-8 mixed into it shows as garbled text,
     which roster_checks reports cell by cell.
     """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode_as(path, data, "utf-16")  # Excel's "Unicode text"
-    if data.startswith(b"PK\x03\x04"):
+    with open(path, "rb") as file:
+        start = file.read(CHUNK_BYTES)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _check_encoding(path, "utf-16")  # Excel's "Unicode text"
+    if start.startswith(b"PK\x03\x04"):
         raise RosterError(_("is a spreadsheet workbook, not CSV text"), file=path,
                           hint=_("rename it to .xlsx or .ods, or save it as CSV"))
-    if b"\x00" in data.split(b"\n", 1)[0]:
+    if b"\x00" in start.split(b"\n", 1)[0]:
         raise RosterError(_("looks like UTF-16 text without a byte-order mark"), file=path,
                           hint=_("save it as 'CSV UTF-8'"))
-    if data.startswith(codecs.BOM_UTF8):
-        return _decode_as(path, data[len(codecs.BOM_UTF8):], "utf-8")
+    if start.startswith(codecs.BOM_UTF8):
+        return _check_encoding(path, "utf-8-sig")
     try:
-        return data.decode("utf-8")
+        return _check_encoding(path, "utf-8", report=False)
     except UnicodeDecodeError:
-        return _decode_as(path, data, "cp1252")
+        return _check_encoding(path, "cp1252")
 
 
-def _decode_as(path: Path, data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        expected = {"utf-8": _("UTF-8, as the file's byte-order mark says"), "utf-16": "UTF-16",
-                    "cp1252": _("UTF-8 or Windows-1252")}[encoding]
-        raise RosterError(
-            _("byte 0x{byte} on line {line} is not {expected} text").format(
-                byte=f"{data[exc.start]:02X}", line=line, expected=expected), file=path,
-            hint=_("the file mixes encodings or is not text: open it in a spreadsheet and save "
-                   "it as 'CSV UTF-8' or .xlsx")) from None
+def _check_encoding(path: Path, encoding: str, report: bool = True) -> str:
+    """`encoding` if every byte of the file decodes with it; else a RosterError naming the
+    first byte that does not and its line (`report` False: the UnicodeDecodeError)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0  # bytes given to the decoder so far
+    with open(path, "rb") as file:
+        while True:
+            chunk = file.read(CHUNK_BYTES)
+            pending = len(decoder.getstate()[0])  # bytes of a character cut by the last chunk
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                if not report:
+                    raise
+                where = offset - pending + exc.start
+                raise _not_encoded(path, encoding, where, exc.object[exc.start]) from None
+            if not chunk:
+                return encoding
+            offset += len(chunk)
+
+
+def _not_encoded(path: Path, encoding: str, where: int, byte: int) -> RosterError:
+    line = 1
+    with open(path, "rb") as file:
+        done = 0
+        while done < where and (chunk := file.read(min(CHUNK_BYTES, where - done))):
+            line += chunk.count(b"\n")
+            done += len(chunk)
+    expected = {"utf-8-sig": _("UTF-8, as the file's byte-order mark says"), "utf-16": "UTF-16",
+                "cp1252": _("UTF-8 or Windows-1252")}[encoding]
+    return RosterError(
+        _("byte 0x{byte} on line {line} is not {expected} text").format(
+            byte=f"{byte:02X}", line=line, expected=expected), file=path,
+        hint=_("the file mixes encodings or is not text: open it in a spreadsheet and save "
+               "it as 'CSV UTF-8' or .xlsx"))
 
 
 def _delimiter(text: str) -> str:

@@ -17,14 +17,15 @@ import pytest
 from conftest import ROOT, TEMPLATE
 from oficios.pipeline import Job, generate
 
-SMALL, LARGE = 100, 700
+SMALL, LARGE = 200, 1700
 # Bytes the coordinator may keep per letter. Measured on 2026-11-25: holding every merged
-# letter, as oficios did before, kept 3.1 KB a letter before rendering; now ≈ 1.3 KB (the
-# roster as roster.py reads it, ≈ 1.2 KB a row, and nothing of the letters) and ≈ 0.35 KB
-# more by the last letter (each file's path and SHA-256 in Result, the register's set of
-# recorded files). A list of every letter's `Written` would add ≈ 1 KB a letter.
-BEFORE_RENDERING = 1800
-WHILE_RENDERING = 700
+# letter, as oficios once did, kept 3.1 KB a letter before rendering; the roster read into
+# dicts of strings kept ≈ 1.2 KB a row, and each file's path and SHA-256 in Result and a set
+# of every recorded file ≈ 0.35 KB more by the last letter. Now ≈ 230 bytes before rendering
+# (the roster packed, ≈ its own bytes a row, and the keys seen) and nothing measurable more
+# by the last letter (a DOCX's path and hash in Result, ≈ 0.15 KB, against noise).
+BEFORE_RENDERING = 400
+WHILE_RENDERING = 150
 
 
 def repeated_roster(folder, n: int):

@@ -126,6 +126,49 @@ def test_letters_that_could_not_be_recorded_are_not_left_in_the_folder(tmp_path,
         assert db.letters() == []
 
 
+def test_a_rerun_that_cannot_record_removes_only_what_it_wrote_and_the_next_completes(
+        tmp_path, monkeypatch):
+    """Full batch; two letters changed by hand; a rerun that writes them again and cannot
+    record them; the rerun after it. The failed rerun must take away what it wrote that no
+    register has, and leave every issued file, byte for byte."""
+    import hashlib
+
+    monkeypatch.setattr(register_module, "WAIT_SECONDS", 0.5)
+    ten = DATA / "roster-ten-municipalities.csv"
+    register = tmp_path / "registro.sqlite"
+    job = Job(template=TEMPLATE, roster=ten, output=tmp_path, workers=2, register=register)
+    generate(job)
+    folder = tmp_path / "mideplan-01-a-264"
+    files = sorted(p for p in folder.glob("*/*") if p.suffix in (".pdf", ".docx"))
+    issued = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    assert len(files) == 20
+    changed = [folder / "pdf" / "13120-nunoa.pdf", folder / "docx" / "08301-los-angeles.docx"]
+    for path in changed:
+        path.write_bytes(path.read_bytes() + b"x")
+    locker = _LockWhenRenderingStarts(register)
+    with pytest.raises(RegisterError, match="sigue bloqueado"):
+        generate(job, progress=locker)
+    locker.db.close()
+    left = sorted(p for p in folder.glob("*/*") if p.suffix in (".pdf", ".docx"))
+    # Both files of the two letters were written again. A DOCX renders to the same bytes:
+    # the register has them, so they stay. A composed PDF shares its fonts with its chunk's
+    # other letters: rendered in other company, its bytes are not the issued ones, and it
+    # is in no register, so it is gone (the next run writes it again).
+    assert set(files) - set(left) == {folder / "pdf" / "13120-nunoa.pdf",
+                                      folder / "pdf" / "08301-los-angeles.pdf"}
+    assert all(hashlib.sha256(p.read_bytes()).hexdigest() == issued[p] for p in left)
+
+    generate(job)
+    again = {p: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(p for p in folder.glob("*/*") if p.suffix in (".pdf", ".docx"))}
+    assert set(again) == set(files)
+    assert all(again[p] == issued[p] for p in left)
+    with Register(register, readonly=True) as db:
+        recorded = {row["pdf"]: row["pdf_sha256"] for row in db.letters()}
+        recorded |= {row["docx"]: row["docx_sha256"] for row in db.letters()}
+    assert {Path(p): h for p, h in recorded.items()} == again
+
+
 def test_a_second_generate_on_the_same_output_refuses_naming_the_first(tmp_path):
     folder = tmp_path / "mideplan-01-a-264"
     folder.mkdir()

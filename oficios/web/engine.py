@@ -105,9 +105,9 @@ def _check(template: TemplateInfo, roster: Path, column_map: dict[str, str]) -> 
 
     result = Checked(columns=template.columns)
     try:
-        from oficios.roster import _read_table
+        from oficios.roster import read_header
 
-        result.headers = [h for h in _read_table(roster).header if h]
+        result.headers = read_header(roster)
     except OficiosError:
         pass
     job = pipeline.Job(template=template.path, roster=roster, column_map=tuple(column_map.items()))
