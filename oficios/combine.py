@@ -2,9 +2,10 @@
 
 The finished letter PDFs are copied object by object (read by compose.object_graph) into a
 file written as it goes, so memory does not grow with the number of letters: only each
-object's offset, each page's number, each bookmark's title and a digest of each shared
-object are kept until the end. Objects equal to one already written are not written again,
-so the letters' common parts (layouts, fonts) are in the file once. Copying is much cheaper than
+object's offset and each page's number (8 bytes each) are kept until the end; bookmarks are
+written as they come, and digests of the most recently used objects are kept. An object equal
+to one of those is not written again, so the letters' common parts (layouts, fonts) are in
+the file once. Copying is much cheaper than
 rendering the letters again, and the result is byte-identical for identical letters.
 
 With `ArchiveInfo` the file is written as PDF/A-2b, the archive copy: WeasyPrint's letters
@@ -53,8 +54,12 @@ class CombinedPdf:
         self._out: BinaryIO | None = None
         self._offsets = array("Q", [0] * FIRST_FREE)
         self._pages = array("Q")
-        self._bookmarks: list[tuple[str, int]] = []
-        self._written: dict[bytes, int] = {}  # SHA-256 of each shared object -> its number
+        # The outline is written as it goes: each bookmark once the next one's number is
+        # known; the last waits here (title, page, its number, the previous one's).
+        self._bookmark: tuple[str, int, int, int | None] | None = None
+        self._first_bookmark: int | None = None
+        self._bookmarks = 0
+        self._written = _Recent(WRITTEN_KEPT)  # SHA-256 of objects written -> their numbers
 
     def __enter__(self) -> CombinedPdf:
         self._out = self._file_cm.__enter__()
@@ -87,7 +92,7 @@ class CombinedPdf:
             intents = [self._copy(key, graph, copied, set()) for key in graph.output_intents]
             self._output_intents = _array([_ref(number) for number in intents])
         if bookmark is not None:
-            self._bookmarks.append((bookmark, copied[graph.pages[0]]))
+            self._add_bookmark(bookmark, copied[graph.pages[0]])
         self._pages.extend(copied[key] for key in graph.pages)
 
     def _copy(self, key: int, graph, copied: dict, visiting: set) -> int:
@@ -108,11 +113,11 @@ class CombinedPdf:
             return copied[key]
         data = _join(parts, numbers)
         digest = hashlib.sha256(data).digest()
-        if digest not in self._written:
-            self._written[digest] = self._reserve()
-            self._write_data(self._written[digest], data)
-        copied[key] = self._written[digest]
-        return copied[key]
+        if (number := self._written.get(digest)) is None:
+            number = self._written[digest] = self._reserve()
+            self._write_data(number, data)
+        copied[key] = number
+        return number
 
     def _write_parts(self, number: int, parts: list, graph, copied: dict, visiting: set) -> None:
         numbers = {part: self._copy(part, graph, copied, visiting)
@@ -138,29 +143,46 @@ class CombinedPdf:
         self._digest.update(data)  # the file identifier is a digest of the content
         self._out.write(data)
 
-    def _finish(self) -> None:
-        from pypdf.generic import (ArrayObject, DictionaryObject, NameObject, NullObject,
-                                   NumberObject, create_string_object)
+    def _add_bookmark(self, title: str, page: int) -> None:
+        number = self._reserve()
+        previous = None
+        if self._bookmark is not None:
+            previous = self._bookmark[2]
+            self._write_bookmark(*self._bookmark, following=number)
+        else:
+            self._first_bookmark = number
+        self._bookmark = (title, page, number, previous)
+        self._bookmarks += 1
 
-        first_item = len(self._offsets)
-        count = len(self._bookmarks)
-        for i, (title, page) in enumerate(self._bookmarks):
-            item = DictionaryObject({
-                NameObject("/Title"): create_string_object(title),
-                NameObject("/Parent"): _ref(OUTLINES),
-                NameObject("/Dest"): ArrayObject([_ref(page), NameObject("/XYZ"), NullObject(),
-                                                  NullObject(), NullObject()]),
-            })
-            if i:
-                item[NameObject("/Prev")] = _ref(first_item + i - 1)
-            if i < count - 1:
-                item[NameObject("/Next")] = _ref(first_item + i + 1)
-            self._write_object(first_item + i, item)
+    def _write_bookmark(self, title: str, page: int, number: int, previous: int | None,
+                        following: int | None) -> None:
+        from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NullObject, \
+            create_string_object
+
+        item = DictionaryObject({
+            NameObject("/Title"): create_string_object(title),
+            NameObject("/Parent"): _ref(OUTLINES),
+            NameObject("/Dest"): ArrayObject([_ref(page), NameObject("/XYZ"), NullObject(),
+                                              NullObject(), NullObject()]),
+        })
+        if previous is not None:
+            item[NameObject("/Prev")] = _ref(previous)
+        if following is not None:
+            item[NameObject("/Next")] = _ref(following)
+        self._write_fixed(number, item)
+
+    def _finish(self) -> None:
+        from pypdf.generic import (ArrayObject, DictionaryObject, NameObject, NumberObject,
+                                   create_string_object)
+
+        count = self._bookmarks
+        if self._bookmark is not None:
+            self._write_bookmark(*self._bookmark, following=None)
         outlines = DictionaryObject({NameObject("/Type"): NameObject("/Outlines"),
                                      NameObject("/Count"): NumberObject(count)})
         if count:
-            outlines[NameObject("/First")] = _ref(first_item)
-            outlines[NameObject("/Last")] = _ref(first_item + count - 1)
+            outlines[NameObject("/First")] = _ref(self._first_bookmark)
+            outlines[NameObject("/Last")] = _ref(self._bookmark[2])
         self._write_fixed(OUTLINES, outlines)
         self._write_fixed(PAGES, DictionaryObject({
             NameObject("/Type"): NameObject("/Pages"),
@@ -218,6 +240,37 @@ class CombinedPdf:
         lines.append(f"trailer\n<< /Size {size} /Root {CATALOG} 0 R /Info {INFO} 0 R "
                      f"/ID [<{identifier}> <{identifier}>] >>\nstartxref\n{start}\n%%EOF\n")
         self._out.write("".join(lines).encode())
+
+
+# How many digests of written objects are remembered, most recently used first. Objects of
+# the shared layers recur in every letter and stay; a chunk's fonts recur within the chunk; a
+# letter's own objects never recur and leave. An object met again after this many others is
+# written again: the file is a little larger, never wrong, and memory stays flat.
+WRITTEN_KEPT = 4096
+
+
+class _Recent:
+    """A mapping that keeps its `size` most recently used keys."""
+
+    def __init__(self, size: int) -> None:
+        from collections import OrderedDict
+
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value) -> None:
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _ref(number: int):
