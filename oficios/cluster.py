@@ -412,6 +412,10 @@ class _Future:
     def result(self):
         return self.pool._result(self.future)
 
+    def done(self) -> bool:
+        """Whether it has finished (a failure too), as concurrent.futures says it."""
+        return self.future.done()
+
 
 def _connect(address: str):
     from distributed import Client
