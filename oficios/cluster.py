@@ -417,11 +417,20 @@ class _Future:
         return self.future.done()
 
 
+# Dask keeps the last `distributed.admin.low-level-log-length` (1,000) messages sent to the
+# scheduler, for its developers; each task sent holds a chunk of merged letters (20-40 KB),
+# so the coordinator grew by ≈ 1 KB a letter until that log was full (≈ 20 MB). A few are
+# enough to debug a connection.
+SENT_MESSAGES_KEPT = 16
+
+
 def _connect(address: str):
+    import dask
     from distributed import Client
 
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        with dask.config.set({"distributed.admin.low-level-log-length": SENT_MESSAGES_KEPT}):
+            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ClusterError(_("could not connect to the Dask scheduler at {address} "
                              "({kind})").format(address=address, kind=exc.__class__.__name__),
