@@ -421,10 +421,11 @@ class _Recorder:
         self.db = None  # opened only once the roster is valid: a refused run leaves no file
         self.pending: list = []
         self.batch = None
-        # The files of letters handed to the renderers and not yet recorded, as text, each
-        # with the SHA-256 the register has for that file (None if none): a few chunks'
-        # worth at any time, however long the roster.
-        self.unrecorded: dict[str, str | None] = {}
+        # The letters handed to the renderers and not yet recorded, by key, each with what
+        # the register has of it (None if nothing): a few chunks' worth at any time, however
+        # long the roster. Their files' paths are worked out only if the run fails.
+        self.unrecorded: dict[str, tuple[Letter, dict | None]] = {}
+        self.formats: tuple[str, ...] = ()
         self.layout: OutputLayout | None = None
         self.started_ns: int | None = None  # when this run began to write letters
         self.earlier: int | None = None  # how many letters this batch recorded before this run
@@ -478,8 +479,7 @@ class _Recorder:
         if self.pending:
             self.db.record_letters(batch, self.pending)
             for entry in self.pending:
-                for path, *_ in entry[4].values():
-                    self.unrecorded.pop(str(path), None)
+                self.unrecorded.pop(entry[0], None)
             self.pending.clear()
 
     def close(self, batch):
@@ -509,10 +509,8 @@ class _Recorder:
         row = self.db.letter(batch.id, item.letter.key) if self.earlier else None
         kept = self._intact(row, item, formats)
         if kept is None:
-            for fmt in formats:
-                path = str(self.layout.path(item.letter, fmt))
-                self.unrecorded[path] = row[f"{fmt}_sha256"] if row and row.get(fmt) == path \
-                    else None
+            self.formats = formats
+            self.unrecorded[item.letter.key] = (item.letter, row)
             return None
         return written(item, kept)
 
@@ -547,12 +545,14 @@ class _Recorder:
         # and a file that holds just what the register has for it, are left alone.
         from oficios.output import sha256_file
 
-        for text, recorded in self.unrecorded.items():
-            path = Path(text)
-            with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_mtime_ns >= self.started_ns and (
-                        recorded is None or sha256_file(path) != recorded):
-                    path.unlink()
+        for letter, row in self.unrecorded.values():
+            for fmt in self.formats:
+                path = self.layout.path(letter, fmt)
+                recorded = row[f"{fmt}_sha256"] if row and row.get(fmt) == str(path) else None
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime_ns >= self.started_ns and (
+                            recorded is None or sha256_file(path) != recorded):
+                        path.unlink()
 
 
 @contextlib.contextmanager
