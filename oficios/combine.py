@@ -271,9 +271,6 @@ class _Recent:
         if len(self._items) > self.size:
             self._items.popitem(last=False)
 
-    def __len__(self) -> int:
-        return len(self._items)
-
 
 def _ref(number: int):
     from pypdf.generic import IndirectObject

@@ -18,6 +18,7 @@ from typing import Protocol
 from oficios.letter import Letter
 from oficios.merge import merge_all, validate_all
 from oficios.output import FORMATS, OutputLayout, remove_partial_files
+from oficios.packed import PackedTexts
 from oficios.roster import Roster, load_roster
 from oficios.template import OficioTemplate
 
@@ -79,17 +80,16 @@ class Job:
 class Files(Sequence):
     """One format's files of a run, in roster order, each with its SHA-256 (`sha256(i)`).
 
-    Packed: each file's name as UTF-8 in one buffer, its folder once (a run writes a format's
-    files into one folder), its SHA-256 as 32 bytes; ≈ 70 bytes a file, where a Path would
-    cost ≈ 0.5 KB and a path as text ≈ 0.15 KB. Indexing gives a Path.
+    Packed: each file's name as UTF-8 in one buffer (`packed.PackedTexts`), its folder once (a
+    run writes a format's files into one folder), its SHA-256 as 32 bytes; ≈ 70 bytes a file,
+    where a Path would cost ≈ 0.5 KB and a path as text ≈ 0.15 KB. Indexing gives a Path.
     """
 
     def __init__(self) -> None:
         self._folders: list[str] = []  # each distinct folder once
         self._folder_index: dict[str, int] = {}
         self._folder_of = array("I")
-        self._names = bytearray()
-        self._ends = array("Q")  # where each name ends in _names
+        self._names = PackedTexts()
         self._digests = bytearray()  # 32 bytes per file
 
     def append(self, path: Path, sha256: str) -> None:
@@ -99,8 +99,7 @@ class Files(Sequence):
             index = self._folder_index[folder] = len(self._folders)
             self._folders.append(folder)
         self._folder_of.append(index)
-        self._names += path.name.encode("utf-8")
-        self._ends.append(len(self._names))
+        self._names.append(path.name)
         self._digests += bytes.fromhex(sha256)
 
     def sha256(self, index: int) -> str:
@@ -109,12 +108,10 @@ class Files(Sequence):
 
     def text(self, index: int) -> str:
         """The index-th file's path as text."""
-        start = self._ends[index - 1] if index else 0
-        name = self._names[start:self._ends[index]].decode("utf-8")
-        return os.path.join(self._folders[self._folder_of[index]], name)
+        return os.path.join(self._folders[self._folder_of[index]], self._names[index])
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._names)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -279,7 +276,7 @@ def generate(job: Job, progress: Progress | None = None, kind: str | None = None
         # shared within a chunk), and the copy already sent would no longer verify. A file
         # that is missing or was changed is written again.
         entries = _entries(_items(job, template, roster, batch, draft=kind is not None),
-                           register, batch, job.formats)
+                           register, batch)
         # Read twice: ahead by the workers' window to render (past the letters kept, which
         # wait here as what was written of them), and here in roster order.
         ahead, in_order = itertools.tee(entries)
@@ -343,11 +340,11 @@ def _items(job: Job, template: OficioTemplate, roster: Roster, batch,
         yield Item(letter, recipient.row, detail)
 
 
-def _entries(items: Iterator, register, batch, formats: tuple[str, ...]) -> Iterator[tuple]:
+def _entries(items: Iterator, register, batch) -> Iterator[tuple]:
     """Each letter as (the item to render, None), or as (None, its `Written`) when this batch
     already issued it and its files are intact (a rerun keeps them)."""
     for item in items:
-        kept = register.issued(batch, item, formats) if register else None
+        kept = register.issued(batch, item) if register else None
         yield (None, kept) if kept else (item, None)
 
 
@@ -425,8 +422,6 @@ class _Recorder:
         # the register has of it (None if nothing): a few chunks' worth at any time, however
         # long the roster. Their files' paths are worked out only if the run fails.
         self.unrecorded: dict[str, tuple[Letter, dict | None]] = {}
-        self.formats: tuple[str, ...] = ()
-        self.layout: OutputLayout | None = None
         self.started_ns: int | None = None  # when this run began to write letters
         self.earlier: int | None = None  # how many letters this batch recorded before this run
 
@@ -454,7 +449,6 @@ class _Recorder:
         from oficios.archive import supersede_files
 
         supersede_files(self.db, batch, layout, keys, archiving)
-        self.layout = layout
         # Less a second: a file system may stamp a file with a clock a tick behind this one.
         self.started_ns = time.time_ns() - 1_000_000_000
 
@@ -496,7 +490,7 @@ class _Recorder:
         path, count = write_supplement(self.db, template, layout, batch)
         self.record_copy(batch, "suplemento", path, count)
 
-    def issued(self, batch, item, formats: tuple[str, ...]):
+    def issued(self, batch, item):
         """`item`'s letter as this batch already recorded it (a `Written`), when every one of
         its files is still there with the recorded SHA-256; None when it is to be rendered
         (its files are then noted as not yet recorded). Asked in roster order, once per
@@ -507,9 +501,8 @@ class _Recorder:
             self.earlier = self.db.letter_count(batch.id)
         # Looked up one at a time (the register's index on batch and key), not held.
         row = self.db.letter(batch.id, item.letter.key) if self.earlier else None
-        kept = self._intact(row, item, formats)
+        kept = self._intact(row, item, self.job.formats)
         if kept is None:
-            self.formats = formats
             self.unrecorded[item.letter.key] = (item.letter, row)
             return None
         return written(item, kept)
@@ -546,8 +539,8 @@ class _Recorder:
         from oficios.output import sha256_file
 
         for letter, row in self.unrecorded.values():
-            for fmt in self.formats:
-                path = self.layout.path(letter, fmt)
+            for fmt in self.job.formats:
+                path = layout.path(letter, fmt)
                 recorded = row[f"{fmt}_sha256"] if row and row.get(fmt) == str(path) else None
                 with contextlib.suppress(FileNotFoundError):
                     if path.stat().st_mtime_ns >= self.started_ns and (

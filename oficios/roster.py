@@ -21,6 +21,7 @@ from pathlib import Path
 
 from oficios.i18n import N_, gettext as _
 from oficios.errors import RosterError
+from oficios.packed import PackedTexts
 from oficios.roster_checks import (
     FORMULA_ERROR,
     MAX_VALUE,
@@ -59,7 +60,7 @@ class Recipient:
 
 class Recipients(Sequence):
     """A roster's recipients in roster order, packed: each row's values are one UTF-8 record
-    in one buffer, made into a `Recipient` when asked for.
+    (`packed.PackedTexts`), made into a `Recipient` when asked for.
 
     A row kept as a dict of strings costs ≈ 1.2 KB; packed, about its own bytes in the file.
     A batch keeps its roster until the last letter is merged, so this is what lets the
@@ -73,8 +74,7 @@ class Recipients(Sequence):
     def __init__(self, columns: Iterable[str],
                  rows: Iterable[tuple[int, Mapping[str, str]]] = ()) -> None:
         self.columns = tuple(columns)
-        self._data = bytearray()
-        self._ends = array("Q")  # where each record ends in _data
+        self._records = PackedTexts()
         self._rows = array("Q")  # each recipient's row number in the file
         for row, values in rows:
             self.append(row, values)
@@ -84,31 +84,24 @@ class Recipients(Sequence):
         cells = [values.get(column, "") for column in self.columns]
         if any(self.SEPARATOR in cell for cell in cells):
             raise ValueError(f"row {row}: a value holds the control character U+001F")
-        self._data += self.SEPARATOR.join(cells).encode("utf-8")
-        self._ends.append(len(self._data))
+        self._records.append(self.SEPARATOR.join(cells))
         self._rows.append(row)
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def _recipient(self, index: int) -> Recipient:
-        start = self._ends[index - 1] if index else 0
-        cells = self._data[start:self._ends[index]].decode("utf-8").split(self.SEPARATOR)
-        return Recipient(self._rows[index], dict(zip(self.columns, cells)))
-
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self._recipient(i) for i in range(len(self))[index]]
-        return self._recipient(range(len(self))[index])
-
-    def __iter__(self) -> Iterator[Recipient]:
-        return (self._recipient(i) for i in range(len(self)))
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]
+        cells = self._records[index].split(self.SEPARATOR)
+        return Recipient(self._rows[index], dict(zip(self.columns, cells)))
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Recipients):
-            return (self.columns, self._rows, self._data) == (other.columns, other._rows,
-                                                              other._data)
-        return isinstance(other, Sequence) and list(self) == list(other)
+        if not isinstance(other, Recipients):
+            return NotImplemented
+        return (self.columns, self._rows, self._records) == (other.columns, other._rows,
+                                                             other._records)
 
     def __repr__(self) -> str:
         return f"Recipients({len(self)} rows, columns {self.columns!r})"
@@ -272,10 +265,9 @@ class _Table:
     header: list[str]
     head: list[tuple[int, list[str]]]
     rest: Iterator[tuple[int, list[str]]]
+    records: Iterator[list[str]]  # what `rest` numbers; closed by close()
     sheet: str | None = None  # the workbook's sheet read; None for text files
     sheets: tuple[str, ...] = ()  # every sheet of the workbook
-
-    records: Iterator[list[str]] = iter(())  # what `rest` reads from; closed by close()
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Each row after the header as (row number, cells)."""
@@ -283,8 +275,7 @@ class _Table:
 
     def close(self) -> None:
         """Closes the file, even when not every row was read."""
-        if close := getattr(self.records, "close", None):
-            close()
+        self.records.close()
 
     def __enter__(self) -> _Table:
         return self
@@ -324,7 +315,7 @@ def _read_table(path: Path, sheet: str | None = None) -> _Table:
     except BaseException:
         records.close()
         raise
-    return _Table(header_row, header, head, numbered, sheet, sheets, records)
+    return _Table(header_row, header, head, numbered, records, sheet, sheets)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -347,8 +338,7 @@ def _read_csv(path: Path) -> tuple[Iterator[list[str]], int]:
                 break
     except (OSError, UnicodeError):
         stream.close()
-        raise RosterError(_("changed while it was being read"), file=path,
-                          hint=_("run the command again once the file is saved")) from None
+        raise _changed(path) from None
     first = HEADER_ROW
     # Excel reads and writes a first line "sep=;" naming the delimiter.
     if sep := re.match(r"sep=(.)\r?\n", head[0] if head else ""):
@@ -366,11 +356,16 @@ def _csv_records(path: Path, reader, stream, first: int) -> Iterator[list[str]]:
     except csv.Error as exc:
         raise RosterError(_("cannot be read as CSV: {reason}").format(reason=exc), file=path,
                           row=first + reader.line_num - 1, hint=_(FORMATS_HINT)) from None
-    except (OSError, UnicodeError):  # its encoding was checked: it changed since
-        raise RosterError(_("changed while it was being read"), file=path,
-                          hint=_("run the command again once the file is saved")) from None
+    except (OSError, UnicodeError):
+        raise _changed(path) from None
     finally:
         stream.close()
+
+
+def _changed(path: Path) -> RosterError:
+    """The file no longer reads as it did when its encoding was checked: saved again meanwhile."""
+    return RosterError(_("changed while it was being read"), file=path,
+                       hint=_("run the command again once the file is saved"))
 
 
 CHUNK_BYTES = 1 << 20  # the encoding is checked a megabyte at a time

@@ -175,15 +175,6 @@ class Rules:
     max_word: int = MAX_WORD
 
 
-def check_rows(path: Path, rows: Iterable[tuple[int, Mapping[str, str]]],
-               headers: Mapping[str, str], rules: Rules) -> list[OficiosError]:
-    """Every problem in the rows (row number, values by name); [] if none."""
-    checks = RowChecks(path, headers, rules)
-    for row, values in rows:
-        checks.add(row, values)
-    return checks.finish()
-
-
 class RowChecks:
     """The checks on every row, a row at a time, so that a roster can be read as a stream:
     `add` each row, then `finish` gives every problem found, in row order ([] if none).
