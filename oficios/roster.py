@@ -95,7 +95,7 @@ class Recipients(Sequence):
             return [self[i] for i in range(len(self))[index]]
         index = range(len(self))[index]
         cells = self._records[index].split(self.SEPARATOR)
-        return Recipient(self._rows[index], dict(zip(self.columns, cells)))
+        return Recipient(self._rows[index], dict(zip(self.columns, cells, strict=True)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Recipients):
@@ -303,14 +303,13 @@ def _read_table(path: Path, sheet: str | None = None) -> _Table:
     numbered = enumerate(records, start=first)
     try:
         # Blank rows above the header are nothing; the header is the first row with a name.
-        for header_row, cells in numbered:
-            if any(clean_value(c) for c in cells):
-                header = [clean_value(h) for h in cells]
-                break
-        else:
+        found = next(((number, cells) for number, cells in numbered
+                      if any(clean_value(c) for c in cells)), None)
+        if found is None:
             raise RosterError(_("is empty"), file=path,
                               hint=_("the first row names the columns; then one row per "
                                      "recipient"))
+        header_row, header = found[0], [clean_value(h) for h in found[1]]
         head = list(itertools.islice(numbered, 10))
     except BaseException:
         records.close()
